@@ -1,0 +1,126 @@
+"""Scenes, performers and their credits, plus the match decisions and pins the review queue works on."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from tpdbprovider.core.models import TimeStampedModel, TPDBRecord
+
+
+class MediaFields(TPDBRecord):
+    """Fields TPDB scenes and movies share (tpdb-api.md §3.1)."""
+
+    title = models.CharField(max_length=500)
+    slug = models.CharField(max_length=500, blank=True, db_index=True)
+    description = models.TextField(blank=True)
+    release_date = models.DateField(null=True, blank=True)
+    duration_s = models.PositiveIntegerField(null=True, blank=True)
+    poster_url = models.URLField(max_length=1000, blank=True)
+    background_url = models.URLField(max_length=1000, blank=True)
+    image_url = models.URLField(max_length=1000, blank=True)
+    trailer_url = models.URLField(max_length=1000, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    directors = models.JSONField(default=list, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Performer(TPDBRecord):
+    """A TPDB performer: canonical (``parent`` empty) or a site-specific credit record pointing at its parent."""
+
+    slug = models.CharField(max_length=255, blank=True)
+    name = models.CharField(max_length=255, db_index=True)
+    disambiguation = models.CharField(max_length=255, blank=True)
+    gender = models.CharField(max_length=32, blank=True)
+    birthdate = models.DateField(null=True, blank=True)
+    height = models.CharField(max_length=32, blank=True)
+    weight = models.CharField(max_length=32, blank=True)
+    aliases = models.JSONField(default=list, blank=True)
+    image_url = models.URLField(max_length=1000, blank=True)
+    thumbnail_url = models.URLField(max_length=1000, blank=True)
+    face_url = models.URLField(max_length=1000, blank=True)
+    is_parent = models.BooleanField(default=False)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="credits")
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Scene(MediaFields):
+    site = models.ForeignKey("sites.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="scenes")
+    performers = models.ManyToManyField(Performer, through="ScenePerformer", related_name="scenes")
+
+    class Meta:
+        ordering = ("-release_date", "title")
+        indexes = [models.Index(fields=["site", "release_date"], name="scene_site_date_idx")]
+
+
+class ScenePerformer(models.Model):
+    scene = models.ForeignKey(Scene, on_delete=models.CASCADE, related_name="credits")
+    performer = models.ForeignKey(Performer, on_delete=models.CASCADE, related_name="scene_credits")
+    credited_name = models.CharField(max_length=255, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("order",)
+        constraints = [models.UniqueConstraint(fields=["scene", "performer"], name="uniq_scene_performer")]
+
+    def __str__(self) -> str:
+        return f"{self.credited_name or self.performer_id} in {self.scene_id}"
+
+
+class MatchDecision(TimeStampedModel):
+    """What Plex asked, the scored candidates, what was chosen and why; the review queue lists these."""
+
+    class State(models.TextChoices):
+        AUTO = "auto", "Matched automatically"
+        ABSTAINED = "abstained", "Abstained (needs review)"
+        PINNED = "pinned", "Pinned by a person"
+        NOT_IN_TPDB = "not_in_tpdb", "Not in TPDB"
+        NEEDS_REMATCH = "needs_rematch", "Needs rematch (TPDB lost the item)"
+
+    provider = models.CharField(max_length=8)  # "tv" or "movie"
+    request_type = models.PositiveSmallIntegerField()
+    request_key = models.CharField(max_length=64, db_index=True, help_text="Identity of the Plex item asked about")
+    request = models.JSONField(default=dict)
+    parsed = models.JSONField(default=dict, blank=True)
+    candidates = models.JSONField(default=list, blank=True)
+    chosen_rating_key = models.CharField(max_length=160, blank=True)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, db_index=True)
+    reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ("-updated_at",)
+        constraints = [models.UniqueConstraint(fields=["provider", "request_key"], name="uniq_decision_request")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.request_key[:10]} {self.state}"
+
+
+class MatchPin(TimeStampedModel):
+    """A person's answer for one Plex item: it wins over search on the next match request."""
+
+    provider = models.CharField(max_length=8)
+    request_key = models.CharField(max_length=64)
+    rating_key = models.CharField(max_length=160, blank=True, help_text="Empty with is_not_in_tpdb")
+    tpdb_id = models.UUIDField(null=True, blank=True)
+    tpdb_numeric_id = models.BigIntegerField(null=True, blank=True)
+    is_not_in_tpdb = models.BooleanField(default=False)
+    is_needs_rematch = models.BooleanField(default=False, help_text="TPDB answered 404 for the pinned item")
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "request_key"], name="uniq_pin_request")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.request_key[:10]} → {self.rating_key or 'not in TPDB'}"

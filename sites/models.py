@@ -1,0 +1,48 @@
+"""TPDB sites (Plex shows) and the editable site aliases the matcher resolves names with."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from tpdbprovider.core.models import TimeStampedModel, TPDBRecord
+
+
+class Site(TPDBRecord):
+    # Our own slug: derived from the name when first stored, never changed (it is inside Plex GUIDs).
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(max_length=255, db_index=True)
+    short_name = models.CharField(max_length=255, blank=True, db_index=True)
+    url = models.URLField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    logo = models.URLField(max_length=1000, blank=True)
+    favicon = models.URLField(max_length=1000, blank=True)
+    poster = models.URLField(max_length=1000, blank=True)
+    parent_tpdb_id = models.BigIntegerField(null=True, blank=True, help_text="TPDB parent_id (kept before we store it)")
+    network_tpdb_id = models.BigIntegerField(null=True, blank=True, help_text="TPDB network_id")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    network = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="network_sites")
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SiteAlias(TimeStampedModel):
+    """Another name for a site (abbreviation such as ``bex``, an old name); editable in admin."""
+
+    class Source(models.TextChoices):
+        DEFAULT = "default", "Shipped default"
+        ADMIN = "admin", "Added by a person"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=120, unique=True, help_text="Lower-case letters and digits only")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ADMIN)
+
+    class Meta:
+        verbose_name_plural = "site aliases"
+        ordering = ("alias",)
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.site_id}"

@@ -1,0 +1,106 @@
+"""Request ids, a context filter that masks secrets, and the JSON formatter."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+tpdb_calls_var: ContextVar[list[int] | None] = ContextVar("tpdb_calls", default=None)
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "request_id"}
+logger = logging.getLogger("tpdbprovider.request")
+
+
+def count_tpdb_call() -> None:
+    """Counted by the TPDB client for each HTTP attempt, so the request log can say how many were made."""
+    counter = tpdb_calls_var.get()
+    if counter is not None:
+        counter[0] += 1
+
+
+def _secrets() -> list[str]:
+    values = [getattr(settings, "TPDB_API_KEY", ""), getattr(settings, "ADMIN_PASSWORD", "")]
+    return [v for v in values if v and len(v) >= 4]
+
+
+def mask_secrets(text: str) -> str:
+    for secret in _secrets():
+        text = text.replace(secret, "***")
+    return text
+
+
+class ContextFilter(logging.Filter):
+    """Adds request_id to every record and masks the TPDB key and admin password as a backstop."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        if _secrets():
+            message = record.getMessage()
+            masked = mask_secrets(message)
+            if masked != message:
+                record.msg, record.args = masked, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        payload.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS})
+        if record.exc_info:
+            payload["exc"] = self.formatException(record.exc_info)
+        return mask_secrets(json.dumps(payload, default=str))
+
+
+class RequestContextMiddleware:
+    """Sets X-Request-ID (echoed), counts TPDB calls, and logs one line per request with its duration."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex[:16]
+        token = request_id_var.set(request_id)
+        calls = [0]
+        calls_token = tpdb_calls_var.set(calls)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            path = request.path
+            if path.startswith(("/tv", "/movie")):
+                parts = path.strip("/").split("/")
+                logger.info(
+                    "%s %s %s",
+                    request.method,
+                    path[:200],
+                    response.status_code,
+                    extra={
+                        "provider": parts[0],
+                        "rating_key": parts[3][:80] if len(parts) > 3 and parts[2] == "metadata" else None,
+                        "status": response.status_code,
+                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "tpdb_calls": calls[0],
+                    },
+                )
+            return response
+        finally:
+            tpdb_calls_var.reset(calls_token)
+            request_id_var.reset(token)

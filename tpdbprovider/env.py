@@ -1,0 +1,169 @@
+"""The only environment reader. Every setting comes from here, validated, with the variable named on error.
+
+Run ``python -m tpdbprovider.env --init .env`` to write a first ``.env`` with a random secret key and admin password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import socket
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+_ENV_FILE = BASE_DIR / ".env"
+if _ENV_FILE.is_file():
+    environ.Env.read_env(str(_ENV_FILE), overwrite=False)
+
+_RATE_RE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+_IDENTIFIER_RE = re.compile(r"^[a-zA-Z0-9.]+$")
+#: Passwords that count as "default" and are refused outside DEBUG.
+DEFAULT_PASSWORDS = frozenset({"", "admin", "password", "changeme", "change-me", "secret", "tpdbprovider", "123456"})
+
+
+def _fail(name: str, value: object, why: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"Setting {name}={value!r} is invalid: {why}.")
+
+
+def env_str(name: str, default: str) -> str:
+    return str(env.str(name, default=default))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env.str(name, default="").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise _fail(name, raw, "expected a boolean such as true or false")
+
+
+def env_float(name: str, default: float, *, minimum: float = 0.0, exclusive: bool = False) -> float:
+    raw = env.str(name, default=str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _fail(name, raw, "expected a number") from None
+    if value != value or value < minimum or (exclusive and value == minimum):  # NaN or out of range
+        raise _fail(name, raw, f"must be {'>' if exclusive else '>='} {minimum}")
+    return value
+
+
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    raw = env.str(name, default=str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _fail(name, raw, "expected a whole number") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise _fail(name, raw, f"must be {bound}")
+    return value
+
+
+def env_url(name: str, default: str, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    raw = env.str(name, default=default).strip()
+    parsed = urlparse(raw)
+    if parsed.scheme not in schemes or not parsed.netloc:
+        raise _fail(name, raw, f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}")
+    return raw.rstrip("/")
+
+
+def env_rate(name: str, default: str) -> str:
+    raw = env.str(name, default=default).strip()
+    if not _RATE_RE.match(raw):
+        raise _fail(name, raw, "expected a rate such as 100/min")
+    return raw
+
+
+def env_identifier(name: str, default: str) -> str:
+    raw = env.str(name, default=default).strip()
+    if not _IDENTIFIER_RE.match(raw):
+        raise _fail(name, raw, "a Plex provider identifier may only contain letters, digits and dots")
+    return raw
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = env.str(name, default=",".join(default))
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_config(name: str, default: str) -> dict[str, object]:
+    raw = env.str(name, default=default)
+    scheme = raw.split("://", 1)[0] if "://" in raw else ""
+    if scheme not in environ.Env.DB_SCHEMES:
+        raise _fail(name, raw, "unknown database scheme; use postgres://, sqlite:/// or mysql://")
+    try:
+        config = environ.Env.db_url_config(raw)
+    except Exception as exc:  # django-environ raises several types for junk URLs
+        raise _fail(name, raw, f"not a database URL ({exc.__class__.__name__})") from None
+    return dict(config)
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def test_database_url() -> str:
+    """Tests use the local PostgreSQL when one answers on 127.0.0.1:5432, else in-memory SQLite."""
+    if _reachable("127.0.0.1", 5432):
+        return "postgres://postgres@127.0.0.1:5432/test"
+    return "sqlite:///:memory:"
+
+
+def check_admin_credentials(*, username: str, password: str) -> None:
+    """Refuse empty or well-known admin credentials; called outside DEBUG."""
+    if not username.strip():
+        raise ImproperlyConfigured("ADMIN_USERNAME is empty: set it (and ADMIN_PASSWORD) outside DEBUG.")
+    if password.strip().lower() in DEFAULT_PASSWORDS or len(password) < 8:
+        raise ImproperlyConfigured(
+            "ADMIN_PASSWORD is empty, a default or shorter than 8 characters: set a real one outside DEBUG "
+            "(python -m tpdbprovider.env --init .env writes a random one)."
+        )
+
+
+def write_initial_env(path: Path) -> str | None:
+    """Write a first .env with a random secret key and admin password; returns the password, None if it exists."""
+    if path.exists():
+        return None
+    password = secrets.token_urlsafe(18)
+    path.write_text(
+        "# Written by `python -m tpdbprovider.env --init`. See .env.example for every option.\n"
+        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(48)}\n"
+        "ADMIN_USERNAME=admin\n"
+        f"ADMIN_PASSWORD={password}\n"
+        "TPDB_API_KEY=\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return password
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--init", metavar="PATH", required=True, help="write a first .env at PATH unless it exists")
+    args = parser.parse_args(argv)
+    password = write_initial_env(Path(args.init))
+    if password is None:
+        sys.stdout.write(f"{args.init} exists; left unchanged.\n")
+    else:
+        sys.stdout.write(f"Wrote {args.init}. Admin login: admin / {password} (change it in {args.init}).\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

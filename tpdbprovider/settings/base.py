@@ -1,0 +1,213 @@
+"""Every setting of the product, read once from the environment (see .env.example)."""
+
+from __future__ import annotations
+
+from celery.schedules import crontab
+
+from tpdbprovider.env import (
+    BASE_DIR,
+    database_config,
+    env_bool,
+    env_float,
+    env_identifier,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+    env_url,
+)
+
+APP_NAME = env_str("APP_NAME", "ThePornDB")
+APP_VERSION = "1.0.0"
+DEBUG = env_bool("DEBUG", False)
+HOST = env_str("HOST", "0.0.0.0")
+PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
+DATA_DIR = BASE_DIR / "data"
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-dev-key-only-for-debug-and-tests")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["*"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "drf_spectacular",
+    "tpdbprovider.core",
+    "sites",
+    "scenes",
+    "movies",
+    "plexapi",
+]
+
+MIDDLEWARE = [
+    "tpdbprovider.core.logging.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tpdbprovider.urls"
+WSGI_APPLICATION = "tpdbprovider.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {"default": database_config("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tpdbprovider.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATA_DIR.mkdir(exist_ok=True)  # the embedded default keeps its SQLite file here
+DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Empty REDIS_URL: locmem cache, in-process limiter and breaker, Celery tasks run in this process.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    REDIS_URL = env_url("REDIS_URL", REDIS_URL, schemes=("redis", "rediss", "unix"))
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "tpdbprovider",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tpdbprovider"}}
+
+# --- TPDB ---------------------------------------------------------------------------------------------------------
+TPDB_API_KEY = env_str("TPDB_API_KEY", "")
+TPDB_BASE_URL = env_url("TPDB_BASE_URL", "https://api.theporndb.net")
+TPDB_RATE_LIMIT = env_float("TPDB_RATE_LIMIT", 2.0, minimum=0.0, exclusive=True)  # requests per second
+TPDB_RATE_BURST = env_int("TPDB_RATE_BURST", 5, minimum=1)
+TPDB_BACKGROUND_RESERVE = env_int("TPDB_BACKGROUND_RESERVE", 2, minimum=0)  # tokens kept for interactive calls
+TPDB_CONNECT_TIMEOUT_S = env_float("TPDB_CONNECT_TIMEOUT_S", 3.05, minimum=0.0, exclusive=True)
+TPDB_READ_TIMEOUT_S = env_float("TPDB_READ_TIMEOUT_S", 10.0, minimum=0.0, exclusive=True)
+TPDB_MAX_RETRIES = env_int("TPDB_MAX_RETRIES", 3, minimum=0, maximum=10)
+TPDB_WEB_BUDGET_S = env_float("TPDB_WEB_BUDGET_S", 10.0, minimum=0.0, exclusive=True)  # TPDB time per web request
+TPDB_BREAKER_THRESHOLD = env_int("TPDB_BREAKER_THRESHOLD", 5, minimum=1)
+TPDB_BREAKER_COOLDOWN_S = env_float("TPDB_BREAKER_COOLDOWN_S", 30.0, minimum=0.0, exclusive=True)
+TPDB_DEFAULT_RETRY_AFTER_S = env_float("TPDB_DEFAULT_RETRY_AFTER_S", 30.0, minimum=0.0, exclusive=True)
+
+# --- Cache TTLs (seconds) -----------------------------------------------------------------------------------------
+CACHE_TTL_SITE_LIST = env_int("CACHE_TTL_SITE_LIST", 24 * 3600, minimum=1)
+CACHE_TTL_SITE_DETAIL = env_int("CACHE_TTL_SITE_DETAIL", 7 * 24 * 3600, minimum=1)
+CACHE_TTL_SCENE_SEARCH = env_int("CACHE_TTL_SCENE_SEARCH", 5 * 60, minimum=1)
+CACHE_TTL_SCENE_DETAIL = env_int("CACHE_TTL_SCENE_DETAIL", 24 * 3600, minimum=1)
+CACHE_TTL_MOVIE_DETAIL = env_int("CACHE_TTL_MOVIE_DETAIL", 24 * 3600, minimum=1)
+CACHE_MEMORY_MAX_ENTRIES = env_int("CACHE_MEMORY_MAX_ENTRIES", 2048, minimum=1)
+CACHE_MEMORY_TTL_S = env_int("CACHE_MEMORY_TTL_S", 60, minimum=1)
+
+# --- Plex ---------------------------------------------------------------------------------------------------------
+PLEX_TV_IDENTIFIER = env_identifier("PLEX_TV_IDENTIFIER", "tv.plex.agents.custom.tpdb.tv")
+PLEX_MOVIE_IDENTIFIER = env_identifier("PLEX_MOVIE_IDENTIFIER", "tv.plex.agents.custom.tpdb.movie")
+PLEX_MATCH_ACCEPT_THRESHOLD = env_int("PLEX_MATCH_ACCEPT_THRESHOLD", 80, minimum=0, maximum=100)
+PLEX_MATCH_MARGIN = env_int("PLEX_MATCH_MARGIN", 10, minimum=0, maximum=100)
+PLEX_CONTENT_RATING = env_str("PLEX_CONTENT_RATING", "X")
+
+# --- Incoming requests --------------------------------------------------------------------------------------------
+RATE_LIMIT_DEFAULT = env_rate("RATE_LIMIT_DEFAULT", "100/min")
+RATE_LIMIT_SEARCH = env_rate("RATE_LIMIT_SEARCH", "30/min")
+CORS_ALLOWED_ORIGINS = env_list("DJANGO_CORS_ALLOWED_ORIGINS", [])
+CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+
+ADMIN_USERNAME = env_str("ADMIN_USERNAME", "")
+ADMIN_PASSWORD = env_str("ADMIN_PASSWORD", "")
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "plexapi.exception_handler.plex_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"plex": RATE_LIMIT_DEFAULT, "plex_search": RATE_LIMIT_SEARCH},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "tpdbprovider",
+    "DESCRIPTION": "Plex custom metadata providers (/tv and /movie) backed by ThePornDB.",
+    "VERSION": APP_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Celery -------------------------------------------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # https://crontab.guru/#15_4_*_*_*
+    "sync-site-list-daily": {
+        "task": "sites.tasks.sites_sync",
+        "schedule": crontab(minute="15", hour="4"),
+        "options": {"expires": 23 * 3600},
+    },
+    # https://crontab.guru/#5_*_*_*_*
+    "refresh-stale-hourly": {
+        "task": "scenes.tasks.stale_refresh",
+        "schedule": crontab(minute="5"),
+        "options": {"expires": 55 * 60},
+    },
+    # https://crontab.guru/#35_*_*_*_*
+    "clear-expired-cache-hourly": {
+        "task": "tpdbprovider.core.tasks.cache_clear_expired",
+        "schedule": crontab(minute="35"),
+        "options": {"expires": 55 * 60},
+    },
+}
+
+# --- Static, i18n -------------------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOG_JSON = env_bool("DJANGO_LOG_JSON", False)
+LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "tpdbprovider.core.logging.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "tpdbprovider.core.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if LOG_JSON else "plain",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.server": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+}
