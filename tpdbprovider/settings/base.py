@@ -185,6 +185,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Static, i18n -------------------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # admin URL fields: TPDB URLs are https
 STATIC_ROOT = DATA_DIR / "static"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
