@@ -116,6 +116,7 @@ CACHE_TTL_SCENE_DETAIL = env_int("CACHE_TTL_SCENE_DETAIL", 24 * 3600, minimum=1)
 CACHE_TTL_MOVIE_DETAIL = env_int("CACHE_TTL_MOVIE_DETAIL", 24 * 3600, minimum=1)
 CACHE_MEMORY_MAX_ENTRIES = env_int("CACHE_MEMORY_MAX_ENTRIES", 2048, minimum=1)
 CACHE_MEMORY_TTL_S = env_int("CACHE_MEMORY_TTL_S", 60, minimum=1)
+CACHE_STALE_GRACE_S = env_int("CACHE_STALE_GRACE_S", 30 * 24 * 3600, minimum=0)  # expired rows kept to serve stale
 
 # --- Plex ---------------------------------------------------------------------------------------------------------
 PLEX_TV_IDENTIFIER = env_identifier("PLEX_TV_IDENTIFIER", "tv.plex.agents.custom.tpdb.tv")
