@@ -240,14 +240,21 @@ class CacheService:
     def clear_expired(self, grace_s: int | None = None) -> int:
         """Delete persistent rows expired for longer than ``grace_s`` (settings.CACHE_STALE_GRACE_S, default 30
         days); return how many. Rows expired more recently are kept so they can still be served stale."""
+        cutoff = self._expiry_cutoff(grace_s)
+        deleted, _ = CacheEntry.objects.filter(expires_at__lt=cutoff).delete()
+        logger.info("Cleared %s cache entries expired before %s", deleted, cutoff.isoformat())
+        return deleted
+
+    def count_expired(self, grace_s: int | None = None) -> int:
+        """How many rows ``clear_expired(grace_s)`` would delete."""
+        return CacheEntry.objects.filter(expires_at__lt=self._expiry_cutoff(grace_s)).count()
+
+    def _expiry_cutoff(self, grace_s: int | None) -> datetime:
         if grace_s is None:
             grace_s = int(getattr(settings, "CACHE_STALE_GRACE_S", DEFAULT_STALE_GRACE_S))
         if grace_s < 0:
             raise ValueError(f"grace_s must be >= 0, got {grace_s!r}")
-        cutoff = self._clock() - timedelta(seconds=grace_s)
-        deleted, _ = CacheEntry.objects.filter(expires_at__lt=cutoff).delete()
-        logger.info("Cleared %s cache entries expired before %s", deleted, cutoff.isoformat())
-        return deleted
+        return self._clock() - timedelta(seconds=grace_s)
 
     def get_stats(self) -> dict[str, Any]:
         """Persistent-tier totals from one aggregate query (right across processes) plus this process's counters."""

@@ -13,6 +13,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+TASKS_IN_BACKGROUND_THREAD = False  # tests see queued work done when the transaction commits
 TPDB_BASE_URL = "https://tpdb.test"
 TPDB_API_KEY = "test-api-key-0123456789"
 TPDB_MAX_RETRIES = 2

@@ -1,0 +1,50 @@
+"""Infrastructure tasks, and ``enqueue``: how services hand work to Celery after their transaction commits."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import transaction
+
+from tpdbprovider.core.cache import cache_service
+from tpdbprovider.core.locks import single_flight
+
+logger = logging.getLogger(__name__)
+
+# Embedded default (no Redis): Celery runs tasks eagerly, so run them on one background thread instead of inside
+# the Plex request that queued them. One thread keeps background TPDB traffic serial, like a single worker.
+_embedded_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpdb-task")
+
+
+def _run_embedded(task: Task, kwargs: dict[str, Any]) -> None:
+    try:
+        task.apply(kwargs=kwargs, throw=False)
+    except Exception:  # a background job must never take the web process down
+        logger.exception("embedded task %s failed", task.name)
+
+
+def _dispatch(task: Task, kwargs: dict[str, Any]) -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER and settings.TASKS_IN_BACKGROUND_THREAD:
+        _embedded_pool.submit(_run_embedded, task, kwargs)
+    else:
+        task.apply_async(kwargs=kwargs)
+
+
+def enqueue(task: Task, **kwargs: Any) -> None:
+    """Queue ``task(**kwargs)`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(partial(_dispatch, task, kwargs))
+
+
+@shared_task(name="tpdbprovider.core.tasks.cache_clear_expired")
+def cache_clear_expired() -> str:
+    with single_flight("cache_clear_expired", ttl_s=30 * 60) as is_acquired:
+        if not is_acquired:
+            return "skipped"
+        removed = cache_service.clear_expired()
+    logger.info("cleared %s expired cache entries", removed)
+    return f"removed {removed}"
