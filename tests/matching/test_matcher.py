@@ -1,0 +1,120 @@
+import datetime
+
+from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, decide, rank, score
+from tpdbprovider.matching.parser import parse
+from tpdbprovider.matching.sites import SiteEntry, SiteIndex
+
+D = datetime.date
+INDEX = SiteIndex(
+    [
+        SiteEntry(1, "Brazzers", "brazzers", 1, 1),
+        SiteEntry(2, "Brazzers Exxtra", "brazzersexxtra", 1, 1),
+        SiteEntry(3, "Real Wife Stories", "realwifestories", 1, 1),
+        SiteEntry(20, "Vixen", "vixen", 20, 20),
+    ]
+)
+JANE = CandidatePerformer("Jane Doe", "Jane Doe", ("Janie D",))
+
+
+def _cand(key, title, day, site_id=2, performers=(JANE,), kind="scene"):
+    return Candidate(f"tpdb-{kind}-{key}", kind, title, day, site_id, performers=performers)
+
+
+def _decide(name, candidates):
+    parsed = parse(name)
+    hits = INDEX.resolve(parsed.site_tokens)
+    return decide(rank(parsed, hits, INDEX, candidates), manual=False, has_site=bool(hits))
+
+
+def test_it_accepts_site_date_and_performer_agreement():
+    d = _decide("BrazzersExxtra.24.01.15.Jane.Doe.XXX.1080p.mp4", [_cand("a", "Stress Relief", D(2024, 1, 15))])
+    assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-a"
+
+
+def test_it_tolerates_tpdb_dates_one_day_off():
+    d = _decide("Brazzers Exxtra - 2024-01-15 - Stress Relief.mp4", [_cand("a", "Stress Relief", D(2024, 1, 16))])
+    assert d.accepted is not None
+
+
+def test_it_matches_performers_by_alias_and_accent_folding():
+    noemie = CandidatePerformer("Noémie White", "Noemie White")
+    parsed = parse("Noemie White - Spring Birthday (2021-07-20).mp4")
+    s = score(parsed, [], INDEX, _cand("a", "Spring Birthday", D(2021, 7, 20), performers=(noemie,)))
+    assert s.breakdown["performers_matched"] == 1
+    parsed = parse("BrazzersExxtra.24.01.15.Janie.D.mp4")
+    assert (
+        score(parsed, INDEX.resolve(parsed.site_tokens), INDEX, _cand("a", "X", D(2024, 1, 15))).breakdown[
+            "performers_matched"
+        ]
+        == 1
+    )
+
+
+def test_it_abstains_on_a_series_neighbour():
+    name = "Brazzers Exxtra - 2024-01-15 - Perfect Babysitter Part 3.mp4"
+    d = _decide(name, [_cand("p2", "Perfect Babysitter Part 2", D(2024, 1, 15))])
+    assert d.accepted is None
+
+
+def test_it_prefers_the_right_part_of_a_series():
+    name = "Brazzers Exxtra - 2024-01-15 - Perfect Babysitter Part 3.mp4"
+    d = _decide(
+        name,
+        [
+            _cand("p2", "Perfect Babysitter Part 2", D(2024, 1, 8)),
+            _cand("p3", "Perfect Babysitter Part 3", D(2024, 1, 15)),
+        ],
+    )
+    assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-p3"
+
+
+def test_it_abstains_when_the_same_performer_is_on_a_sibling_site_the_same_day():
+    d = _decide("BrazzersExxtra.24.01.15.Jane.Doe.mp4", [_cand("sib", "Other Day", D(2024, 1, 15), site_id=3)])
+    assert d.accepted is None and d.reason == "low_confidence"
+
+
+def test_it_rejects_a_common_title_on_another_site():
+    d = _decide("Vixen - 2024-01-15 - Stress Relief.mp4", [_cand("a", "Stress Relief", D(2024, 1, 15), site_id=2)])
+    assert d.accepted is None
+
+
+def test_it_folds_hub_and_sub_site_duplicates_into_one_answer():
+    dup_a = _cand("sub", "Stress Relief", D(2024, 1, 15), site_id=2)
+    dup_b = _cand("hub", "Stress Relief", D(2024, 1, 15), site_id=1)
+    d = _decide("Brazzers Exxtra - 2024-01-15 - Stress Relief.mp4", [dup_b, dup_a])
+    assert d.accepted is not None
+    assert set(d.accepted.keys) == {"tpdb-scene-sub", "tpdb-scene-hub"}
+
+
+def test_it_abstains_between_two_equally_good_candidates():
+    a = _cand("a", "Stress Relief", D(2024, 1, 15), site_id=2, performers=())
+    b = _cand("b", "Stress Relief", D(2024, 1, 15), site_id=3, performers=())
+    d = _decide("Brazzers - 2024-01-15 - Stress Relief.mp4", [a, b])
+    assert d.accepted is None and d.reason == "ambiguous"
+
+
+def test_it_reports_no_site_when_nothing_resolves():
+    d = _decide("Unknown Thing - Whatever.mp4", [_cand("a", "Stress Relief", D(2024, 1, 15))])
+    assert d.accepted is None and d.reason == "no_site"
+
+
+def test_manual_mode_returns_a_ranked_list_of_at_most_ten():
+    cands = [_cand(str(i), f"Title {i}", D(2024, 1, i + 1)) for i in range(15)]
+    parsed = parse("Brazzers Exxtra - 2024-01-05 - Title 4.mp4")
+    d = decide(rank(parsed, INDEX.resolve(parsed.site_tokens), INDEX, cands), manual=True)
+    assert len(d.ranked) == 10 and d.ranked[0].candidate.key == "tpdb-scene-4"
+
+
+def test_a_site_and_full_date_favour_a_scene_over_a_same_named_movie():
+    scene = _cand("s", "Royal Secret", D(2008, 5, 1), site_id=20)
+    movie = _cand("m", "Royal Secret", D(2008, 5, 1), site_id=20, kind="movie")
+    d = _decide("Vixen - 2008-05-01 - Royal Secret.mp4", [movie, scene])
+    assert d.accepted is not None and d.accepted.candidate.kind == "scene"
+
+
+def test_a_title_and_year_release_name_favours_the_movie():
+    scene = _cand("s", "Royal Secret", D(2008, 5, 1), site_id=20)
+    movie = _cand("m", "Royal Secret", D(2008, 3, 1), site_id=20, kind="movie")
+    parsed = parse("Royal.Secret.2008.XXX.DVDRip.x264-GRP.mp4")
+    ranked = rank(parsed, INDEX.resolve(parsed.site_tokens), INDEX, [scene, movie])
+    assert ranked[0].candidate.kind == "movie"

@@ -1,0 +1,309 @@
+"""Score TPDB candidates against parsed evidence and decide whether to answer (pure; no ORM, no I/O)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field, replace
+
+from rapidfuzz import fuzz
+
+from tpdbprovider.matching.parser import ParsedScene, normalize_key, words_of
+from tpdbprovider.matching.sites import SiteHit, SiteIndex
+
+ACCEPT_THRESHOLD = 70
+ACCEPT_MARGIN = 12
+MANUAL_LIMIT = 10
+SCRAPE_LAG_DAYS = 25
+SITE_POINTS = {"exact": 32.0, "parent": 20.0, "child": 20.0, "sibling": 8.0, "network": 6.0}
+EXPLAINED_POINTS = 6.0
+CORROBORATION_POINTS = 15.0
+DUPLICATE_RELATIONS = frozenset({"exact", "parent", "child"})
+
+
+@dataclass(frozen=True)
+class CandidatePerformer:
+    """A performer credit: the name credited on the scene, the canonical name and known aliases."""
+
+    credited: str
+    canonical: str | None
+    aliases: tuple[str, ...] = ()
+    gender: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A TPDB scene or movie the service layer retrieved for a request."""
+
+    key: str
+    kind: str
+    title: str
+    released_on: datetime.date | None
+    site_id: int | None
+    site_name: str = ""
+    performers: tuple[CandidatePerformer, ...] = ()
+    duration_s: int | None = None
+
+
+@dataclass(frozen=True)
+class ScoredCandidate:
+    """A candidate with its 0..100 confidence, the per-feature breakdown and TPDB duplicates folded into it."""
+
+    candidate: Candidate
+    confidence: int
+    breakdown: dict[str, float | str] = field(compare=False)
+    duplicate_keys: tuple[str, ...] = ()
+    total: float = 0.0  # the unclamped sum: margins compare it so two strong candidates never tie at 100
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """This answer's key first, then the keys of TPDB's duplicates of it."""
+        return (self.candidate.key, *self.duplicate_keys)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer (None to abstain), the ranked list and why."""
+
+    accepted: ScoredCandidate | None
+    ranked: list[ScoredCandidate]
+    reason: str
+
+
+def _site_feature(hits: list[SiteHit], index: SiteIndex, cand: Candidate) -> tuple[str, float]:
+    if not hits:
+        return "none", 0.0
+    if cand.site_id is None:
+        return "unknown", 0.0
+    best_label, best = "conflicting", None
+    for hit in hits:
+        rel = index.relation(hit.entry.id, cand.site_id)
+        if rel is None:
+            continue
+        points = SITE_POINTS[rel] * hit.strength * (1.0 if hit.priority == 0 else 0.9)
+        if best is None or points > best:
+            best_label, best = rel, points
+    if best is not None:
+        return best_label, best
+    strongest = max(h.strength for h in hits)
+    return "conflicting", -35.0 if strongest >= 0.9 else -10.0
+
+
+def _date_feature(parsed: ParsedScene, cand: Candidate) -> tuple[str, float]:
+    released = cand.released_on
+    if released is None:
+        return "unknown", 0.0
+    dates = parsed.dates
+    if dates:
+        primary = (released - dates[0]).days
+        alternative = min((abs((released - d).days) for d in dates[1:]), default=None)
+        if primary == 0:
+            return "exact", 32.0
+        if abs(primary) == 1:
+            return "off_by_one", 26.0
+        if alternative == 0:
+            return "swapped", 24.0
+        if abs(primary) <= 7:
+            return "near", 8.0
+        if 0 < primary <= SCRAPE_LAG_DAYS + 5:
+            return "scrape_lag", 4.0
+        return "conflicting", -30.0
+    if parsed.year:
+        gap = abs(released.year - parsed.year)
+        if gap == 0:
+            return "same_year", 15.0 if cand.kind == "movie" else 6.0
+        return ("adjacent_year", 0.0) if gap == 1 else ("other_year", -20.0)
+    return "none", 0.0
+
+
+def _contains(haystack: tuple[str, ...] | list[str], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    return n > 0 and any(tuple(haystack[i : i + n]) == needle for i in range(len(haystack) - n + 1))
+
+
+def _performer_variants(performer: CandidatePerformer) -> set[tuple[str, ...]]:
+    names = [performer.credited, performer.canonical or "", *performer.aliases]
+    return {tuple(words_of(n)) for n in names if words_of(n)}
+
+
+def _match_performers(words: tuple[str, ...], cand: Candidate) -> tuple[int, int, set[tuple[str, ...]]]:
+    """Count performers named in words: (full-name matches, single-word matches, matched name word-tuples)."""
+    strong = weak = 0
+    matched: set[tuple[str, ...]] = set()
+    for performer in cand.performers:
+        variants = sorted(_performer_variants(performer), key=len, reverse=True)
+        hit = next((v for v in variants if _contains(words, v)), None)
+        if hit is None:
+            continue
+        matched.add(hit)
+        if len(hit) >= 2:
+            strong += 1
+        else:
+            weak += 1
+    return strong, weak, matched
+
+
+def _remove_spans(words: tuple[str, ...], spans: set[tuple[str, ...]]) -> tuple[str, ...]:
+    out = list(words)
+    for span in sorted(spans, key=len, reverse=True):
+        n = len(span)
+        i = 0
+        while i <= len(out) - n:
+            if tuple(out[i : i + n]) == span:
+                del out[i : i + n]
+            else:
+                i += 1
+    return tuple(out)
+
+
+def _strip_site_words(words: tuple[str, ...], hits: list[SiteHit]) -> tuple[str, ...]:
+    for hit in hits:
+        lead = tuple(words_of(hit.token))[: hit.consumed_words]
+        if lead and words[: len(lead)] == lead:
+            return words[len(lead) :]
+    return words
+
+
+def _numbers(words: tuple[str, ...]) -> set[str]:
+    return {w.lstrip("0") or "0" for w in words if w.isdigit() and len(w) <= 5}
+
+
+def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Candidate) -> ScoredCandidate:
+    """Score one candidate: site, date, title, performers and series numbers, combined into 0..100."""
+    site_label, site_points = _site_feature(hits, index, cand)
+    date_label, date_points = _date_feature(parsed, cand)
+    words = _strip_site_words(parsed.words, hits)
+    strong, weak, matched = _match_performers(words + parsed.uncertain_words, cand)
+    perf_points = min(
+        30.0, (18.0 if strong else 8.0 * min(weak, 1)) + 6.0 * max(strong - 1, 0) + 4.0 * weak * bool(strong)
+    )
+    residual = _remove_spans(words, matched)
+    title_words = tuple(words_of(cand.title))
+    title_label, title_points = _title_feature(words, residual, parsed.uncertain_words, title_words, matched)
+    number_label, number_points = _number_feature(residual, title_words, parsed)
+    kind_points = _kind_feature(parsed, hits, cand)
+    explained_points = EXPLAINED_POINTS if words and not residual and matched else 0.0
+    if title_label == "exact" and len(title_words) >= 2 and strong >= 2:
+        explained_points += CORROBORATION_POINTS  # the full title and two named performers: one and the same item
+    total = site_points + date_points + perf_points + title_points + number_points + kind_points + explained_points
+    breakdown: dict[str, float | str] = {
+        "site": site_label,
+        "site_points": round(site_points, 1),
+        "date": date_label,
+        "date_points": date_points,
+        "performers_matched": strong + weak,
+        "performer_points": perf_points,
+        "title": title_label,
+        "title_points": title_points,
+        "numbers": number_label,
+        "number_points": number_points,
+        "kind_points": kind_points,
+        "explained_points": explained_points,
+    }
+    return ScoredCandidate(cand, max(0, min(100, round(total))), breakdown, total=total)
+
+
+def _kind_feature(parsed: ParsedScene, hits: list[SiteHit], cand: Candidate) -> float:
+    """A site and a full date point to a scene; a bare title with a year (a DVD release name) to a movie."""
+    if parsed.release_date and hits:
+        return -15.0 if cand.kind == "movie" else 0.0
+    if parsed.release_date is None and parsed.year:
+        return 20.0 if cand.kind == "movie" else (-10.0 if not hits else 0.0)
+    return 0.0
+
+
+def _title_feature(
+    words: tuple[str, ...],
+    residual: tuple[str, ...],
+    uncertain: tuple[str, ...],
+    title_words: tuple[str, ...],
+    matched: set[tuple[str, ...]],
+) -> tuple[str, float]:
+    if not title_words:
+        return "none", 0.0
+    if title_words in matched:
+        return "performer_title", 20.0
+    if residual == title_words:
+        return "exact", 35.0
+    if _contains(words, title_words) or _contains(words + uncertain, title_words):
+        return "contained", 30.0 if len(title_words) >= 2 or len(residual) <= 2 else 15.0
+    if not residual:
+        return "no_title", 0.0
+    target = " ".join(title_words)
+    similarity = max(
+        fuzz.ratio(" ".join(residual), target),
+        fuzz.token_sort_ratio(" ".join(residual), target),
+        fuzz.ratio(" ".join(residual + uncertain), target),
+    )
+    if similarity >= 92:
+        return "strong", 28.0
+    if similarity >= 80:
+        return "good", 18.0
+    if similarity >= 65:
+        return "weak", 6.0
+    if similarity >= 45:
+        return "poor", -5.0
+    return "conflicting", -15.0
+
+
+def _number_feature(residual: tuple[str, ...], title_words: tuple[str, ...], parsed: ParsedScene) -> tuple[str, float]:
+    query = _numbers(residual) | {str(n) for n in parsed.series_numbers}
+    theirs = _numbers(title_words)
+    if not query and not theirs:
+        return "none", 0.0
+    if query & theirs:
+        return "match", 0.0 if theirs - query else 4.0
+    if query and theirs:
+        return "mismatch", -45.0
+    if theirs:
+        return ("missing_in_query", -12.0) if residual else ("no_title", 0.0)
+    return "missing_in_title", -15.0
+
+
+def _is_duplicate(a: Candidate, b: Candidate, index: SiteIndex) -> bool:
+    """TPDB holding one scene twice: same site family, same day (±1) and the same normalised title."""
+    if a.kind != b.kind or normalize_key(a.title) != normalize_key(b.title):
+        return False
+    if a.released_on and b.released_on and abs((a.released_on - b.released_on).days) > 1:
+        return False
+    if a.site_id is None or b.site_id is None:
+        return a.site_id == b.site_id
+    return index.relation(a.site_id, b.site_id) in DUPLICATE_RELATIONS
+
+
+def rank(
+    parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, candidates: list[Candidate]
+) -> list[ScoredCandidate]:
+    """Score and order candidates best first, folding TPDB duplicates into one answer."""
+    scored = [score(parsed, hits, index, c) for c in candidates]
+    scored.sort(key=lambda s: (-s.total, -float(s.breakdown["site_points"]), s.candidate.key))
+    answers: list[ScoredCandidate] = []
+    for item in scored:
+        for i, kept in enumerate(answers):
+            if _is_duplicate(kept.candidate, item.candidate, index):
+                answers[i] = replace(kept, duplicate_keys=(*kept.duplicate_keys, item.candidate.key))
+                break
+        else:
+            answers.append(item)
+    return answers
+
+
+def decide(
+    ranked: list[ScoredCandidate],
+    *,
+    manual: bool,
+    accept_threshold: int = ACCEPT_THRESHOLD,
+    margin: int = ACCEPT_MARGIN,
+    has_site: bool = True,
+) -> Decision:
+    """Automatic mode answers only a clear winner (threshold and margin); manual mode returns up to 10."""
+    if manual:
+        return Decision(ranked[0] if ranked else None, ranked[:MANUAL_LIMIT], "manual")
+    if not ranked:
+        return Decision(None, ranked, "no_candidates")
+    best = ranked[0]
+    if best.confidence < accept_threshold:
+        return Decision(None, ranked, "low_confidence" if has_site else "no_site")
+    runner_up = ranked[1].total if len(ranked) > 1 else 0.0
+    if best.total - runner_up < margin:
+        return Decision(None, ranked, "ambiguous")
+    return Decision(best, ranked, "accepted")
