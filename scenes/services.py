@@ -1,0 +1,136 @@
+"""Writes for scenes and performers mirrored from TPDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from scenes.models import MediaFields, Performer, Scene, ScenePerformer
+from sites.models import Site
+from sites.selectors import site_get_by_tpdb_numeric_id
+from sites.services import fit_to_column, site_upsert_from_tpdb
+from tpdbprovider.tpdb.schemas import TPDBPerformer, TPDBPerformerCredit, TPDBScene
+
+DETAIL_ONLY_FIELDS = ("tags", "directors")
+
+
+def performer_upsert_from_tpdb(*, data: TPDBPerformer) -> Performer:
+    """Create or update one canonical performer. Keys absent from the JSON (aliases on embedded parents) are kept."""
+    values: dict[str, Any] = {
+        "tpdb_numeric_id": data.numeric_id,
+        "slug": data.slug[:255],
+        "name": data.name[:255],
+        "disambiguation": data.disambiguation[:255],
+        "gender": (data.gender or "")[:32],
+        "birthdate": data.birthdate,
+        "height": data.height[:32],
+        "weight": data.weight[:32],
+        "image_url": fit_to_column(value=data.image, model=Performer, field_name="image_url"),
+        "thumbnail_url": fit_to_column(value=data.thumbnail, model=Performer, field_name="thumbnail_url"),
+        "face_url": fit_to_column(value=data.face, model=Performer, field_name="face_url"),
+        "is_parent": data.is_parent,
+        "is_missing_upstream": False,
+    }
+    if "aliases" in data.raw:  # only /performers answers carry aliases: the richer record
+        values.update(aliases=list(data.aliases), is_complete=True, fetched_at=timezone.now())
+    performer, _ = Performer.objects.update_or_create(tpdb_id=data.id, defaults=values)
+    return performer
+
+
+def performer_credit_upsert_from_tpdb(*, data: TPDBPerformerCredit) -> Performer:
+    """The site-specific credit record, pointing at its canonical parent (stored first) when TPDB linked one."""
+    parent = performer_upsert_from_tpdb(data=data.parent) if data.parent else None
+    values: dict[str, Any] = {
+        "tpdb_numeric_id": data.numeric_id,
+        "slug": data.slug[:255],
+        "name": data.name[:255],
+        "gender": (data.gender or "")[:32],
+        "image_url": fit_to_column(value=data.image, model=Performer, field_name="image_url"),
+        "thumbnail_url": fit_to_column(value=data.thumbnail, model=Performer, field_name="thumbnail_url"),
+        "face_url": fit_to_column(value=data.face, model=Performer, field_name="face_url"),
+        "is_parent": False,
+        "parent": parent,
+        "is_missing_upstream": False,
+    }
+    performer, _ = Performer.objects.update_or_create(tpdb_id=data.id, defaults=values)
+    return performer
+
+
+def media_values_from_tpdb(*, data: TPDBScene, existing: MediaFields | None) -> dict[str, Any]:
+    """Column values shared by scenes and movies. A thin search item never downgrades a complete row."""
+    model = type(existing) if existing is not None else Scene
+    values: dict[str, Any] = {
+        "tpdb_numeric_id": data.numeric_id,
+        "title": data.title[:500],
+        "slug": data.slug[:500],
+        "description": data.description,
+        "release_date": data.date,
+        "duration_s": data.duration_s if data.duration_s and data.duration_s > 0 else None,
+        "poster_url": fit_to_column(value=data.poster_url, model=model, field_name="poster_url"),
+        "background_url": fit_to_column(value=data.background_url, model=model, field_name="background_url"),
+        "image_url": fit_to_column(value=data.image, model=model, field_name="image_url"),
+        "trailer_url": fit_to_column(value=data.trailer, model=model, field_name="trailer_url"),
+        "url": fit_to_column(value=data.url, model=model, field_name="url"),
+        "tags": list(data.tags),
+        "directors": list(data.directors),
+        "external_id": data.external_id[:255],
+    }
+    is_downgrade = existing is not None and existing.is_complete and not data.is_detail
+    if is_downgrade:
+        for name in DETAIL_ONLY_FIELDS:
+            values.pop(name)
+        values = {name: value for name, value in values.items() if value not in ("", None)}
+    values.update(
+        is_complete=data.is_detail or bool(existing and existing.is_complete),
+        fetched_at=timezone.now(),
+        is_missing_upstream=False,
+    )
+    return values
+
+
+def site_for_tpdb_media(*, data: TPDBScene) -> Site | None:
+    """The scene's or movie's site: upserted from the embedded object, else looked up by ``site_id``."""
+    if data.site is not None:
+        return site_upsert_from_tpdb(data=data.site)
+    if data.site_id is not None:
+        return site_get_by_tpdb_numeric_id(tpdb_numeric_id=data.site_id)
+    return None
+
+
+def credits_from_tpdb(*, data: TPDBScene) -> list[tuple[Performer, str]]:
+    """(credit performer, credited name) in TPDB order, one per performer record."""
+    credits: list[tuple[Performer, str]] = []
+    seen: set[int] = set()
+    for credit in data.performers:
+        performer = performer_credit_upsert_from_tpdb(data=credit)
+        if performer.pk not in seen:
+            seen.add(performer.pk)
+            credits.append((performer, credit.name[:255]))
+    return credits
+
+
+@transaction.atomic
+def scene_upsert_from_tpdb(*, data: TPDBScene) -> Scene:
+    """Create or update one scene with its site, performers and credits. Safe to repeat: keyed on tpdb_id."""
+    existing = Scene.objects.select_for_update().filter(tpdb_id=data.id).first()
+    values = media_values_from_tpdb(data=data, existing=existing)
+    site = site_for_tpdb_media(data=data)
+    if site is not None or existing is None:
+        values["site"] = site
+    scene, _ = Scene.objects.update_or_create(tpdb_id=data.id, defaults=values)
+    if data.performers or existing is None or not existing.is_complete:
+        credits = credits_from_tpdb(data=data)
+        ScenePerformer.objects.filter(scene=scene).exclude(performer__in=[p for p, _ in credits]).delete()
+        for order, (performer, credited_name) in enumerate(credits):
+            ScenePerformer.objects.update_or_create(
+                scene=scene, performer=performer, defaults={"credited_name": credited_name, "order": order}
+            )
+    return scene
+
+
+def scene_mark_missing_upstream(*, scene: Scene) -> None:
+    """TPDB answered 404 for this scene: flag it and keep the last good data."""
+    Scene.objects.filter(pk=scene.pk).update(is_missing_upstream=True, updated_at=timezone.now())
+    scene.is_missing_upstream = True

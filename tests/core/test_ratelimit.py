@@ -1,0 +1,235 @@
+"""The token bucket: math on a fake clock, the lane reserve, block_for, and the shared Redis bucket across processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+
+from tpdbprovider.core.ratelimit import (
+    InProcessTokenBucket,
+    RateLimitTimeout,
+    RedisTokenBucket,
+    get_limiter,
+    reset_limiter,
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 500.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def bucket(clock: FakeClock, *, rate: float = 2.0, burst: int = 5, reserve: int = 0) -> InProcessTokenBucket:
+    return InProcessTokenBucket(rate=rate, burst=burst, reserve=reserve, clock=clock, sleep=clock.sleep)
+
+
+def test_a_full_bucket_serves_the_burst_without_waiting():
+    clock = FakeClock()
+    limiter = bucket(clock)
+
+    assert [limiter.acquire() for _ in range(5)] == [0.0] * 5
+    assert clock.sleeps == []
+    assert limiter.available_tokens == pytest.approx(0.0)
+
+
+def test_after_the_burst_it_waits_one_interval_per_token():
+    clock = FakeClock()
+    limiter = bucket(clock, rate=2.0, burst=5)
+    for _ in range(5):
+        limiter.acquire()
+
+    waited = [limiter.acquire() for _ in range(4)]
+
+    assert waited == pytest.approx([0.5] * 4)
+    assert clock.now - 500.0 == pytest.approx(2.0)
+
+
+def test_refill_is_capped_at_the_burst():
+    clock = FakeClock()
+    limiter = bucket(clock, burst=5)
+    limiter.acquire()
+    clock.now += 3600
+
+    assert limiter.available_tokens == 5
+
+
+def test_try_acquire_never_waits():
+    clock = FakeClock()
+    limiter = bucket(clock, burst=1)
+
+    assert limiter.try_acquire() is True
+    assert limiter.try_acquire() is False
+    assert clock.sleeps == []
+
+
+def test_available_tokens_reads_without_taking():
+    clock = FakeClock()
+    limiter = bucket(clock, burst=3)
+
+    assert limiter.available_tokens == 3
+    assert limiter.available_tokens == 3
+
+
+def test_a_wait_beyond_max_wait_raises_without_sleeping():
+    clock = FakeClock()
+    limiter = bucket(clock, rate=0.5, burst=1)
+    limiter.acquire()
+
+    with pytest.raises(RateLimitTimeout) as caught:
+        limiter.acquire(max_wait_s=1.0)
+
+    assert caught.value.wait_s == pytest.approx(2.0)
+    assert clock.sleeps == []
+
+
+def test_background_keeps_the_reserve_for_interactive_calls():
+    clock = FakeClock()
+    limiter = bucket(clock, rate=1.0, burst=5, reserve=2)
+
+    assert [limiter.try_acquire(lane="background") for _ in range(4)] == [True, True, True, False]
+    assert limiter.try_acquire(lane="interactive") is True
+    assert limiter.try_acquire(lane="interactive") is True
+    assert limiter.try_acquire(lane="interactive") is False
+
+
+def test_background_waits_until_the_reserve_is_refilled():
+    clock = FakeClock()
+    limiter = bucket(clock, rate=1.0, burst=5, reserve=2)
+    for _ in range(5):
+        limiter.acquire()
+
+    waited = limiter.acquire(lane="background")
+
+    assert waited == pytest.approx(3.0)  # refill to reserve (2) + the token it takes (1)
+
+
+def test_the_reserve_never_starves_a_small_bucket():
+    clock = FakeClock()
+    limiter = bucket(clock, rate=1.0, burst=1, reserve=2)
+
+    assert limiter.try_acquire(lane="background") is True
+
+
+def test_block_for_empties_the_bucket_until_the_deadline():
+    clock = FakeClock()
+    limiter = bucket(clock, rate=2.0, burst=5)
+    limiter.block_for(10.0)
+
+    assert limiter.available_tokens == 0
+    assert limiter.try_acquire() is False
+    assert limiter.blocked_until == pytest.approx(time.time() + 10.0, abs=1.0)
+    waited = limiter.acquire()
+
+    assert waited >= 10.0
+    assert clock.now - 500.0 == pytest.approx(10.5)  # the block, then one refill interval from empty
+
+
+def test_a_shorter_block_never_shortens_a_longer_one():
+    clock = FakeClock()
+    limiter = bucket(clock)
+    limiter.block_for(10.0)
+    limiter.block_for(1.0)
+
+    clock.now += 5.0
+
+    assert limiter.try_acquire() is False
+
+
+def test_unknown_lane_is_refused():
+    with pytest.raises(ValueError, match="lane"):
+        bucket(FakeClock()).try_acquire(lane="urgent")
+
+
+def test_get_limiter_follows_settings(settings):
+    settings.REDIS_URL = ""
+    settings.TPDB_RATE_LIMIT = 7.0
+    reset_limiter()
+    first = get_limiter()
+    settings.TPDB_RATE_LIMIT = 3.0
+
+    assert isinstance(first, InProcessTokenBucket) and first.rate == 7.0
+    assert get_limiter().rate == 3.0
+    assert get_limiter() is get_limiter()
+
+
+# --- Redis ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.redis
+def test_redis_bucket_math_lanes_and_block(redis_url):
+    limiter = RedisTokenBucket(url=redis_url, rate=1.0, burst=4, reserve=2, namespace="test-math")
+
+    assert limiter.available_tokens == pytest.approx(4.0, abs=0.01)
+    assert [limiter.try_acquire(lane="background") for _ in range(3)] == [True, True, False]
+    assert limiter.try_acquire(lane="interactive") is True
+    limiter.block_for(30.0)
+
+    assert limiter.try_acquire() is False
+    assert limiter.available_tokens == 0
+    assert limiter.blocked_until == pytest.approx(time.time() + 30.0, abs=1.0)
+    with pytest.raises(RateLimitTimeout) as caught:
+        limiter.acquire(max_wait_s=5.0)
+    assert caught.value.wait_s == pytest.approx(31.0, abs=0.5)
+
+
+@pytest.mark.redis
+def test_get_limiter_uses_redis_when_redis_url_is_set(settings, redis_url):
+    settings.REDIS_URL = redis_url
+    reset_limiter()
+
+    assert isinstance(get_limiter(), RedisTokenBucket)
+    reset_limiter()
+
+
+def _hammer(deadline: float, results: multiprocessing.Queue) -> None:
+    reset_limiter()  # the forked copy would share the parent's connection otherwise
+    limiter = get_limiter()
+    stamps = []
+    while True:
+        remaining = deadline - time.time()
+        if remaining <= 0:
+            break
+        try:
+            limiter.acquire(max_wait_s=remaining)
+        except RateLimitTimeout:
+            break
+        stamps.append(time.time())
+    results.put(stamps)
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_processes_sharing_the_redis_bucket_never_exceed_rate_times_t_plus_burst(settings, redis_url):
+    settings.REDIS_URL = redis_url
+    settings.TPDB_RATE_LIMIT = rate = 8.0
+    settings.TPDB_RATE_BURST = burst = 4
+    reset_limiter()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    started = time.time()
+    workers = [context.Process(target=_hammer, args=(started + 3.0, results)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    stamps = sorted(s for _ in workers for s in results.get(timeout=30))
+    for worker in workers:
+        worker.join(timeout=10)
+    reset_limiter()
+
+    slack_s = 0.02  # timestamps are taken just after Redis granted the token
+    for i, first in enumerate(stamps):
+        for j in range(i, len(stamps)):
+            allowed = rate * (stamps[j] - first + slack_s) + burst
+            assert j - i + 1 <= allowed, f"{j - i + 1} tokens in {stamps[j] - first:.3f}s"
+    assert len(stamps) <= rate * 3.0 + burst
+    assert len(stamps) >= rate * 3.0 * 0.8  # the limit is shared, not starved
+    assert all(worker.exitcode == 0 for worker in workers)

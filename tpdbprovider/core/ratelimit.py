@@ -1,0 +1,314 @@
+"""The TPDB call quota: one token bucket (``TPDB_RATE_LIMIT`` tokens/s, ``TPDB_RATE_BURST`` deep) for every process.
+
+Lanes. Interactive calls (Plex, admin) may take any token. Background calls (Celery, commands) may take a token
+only while at least ``TPDB_BACKGROUND_RESERVE`` tokens remain after taking it, else they wait; so a sync job can
+never drain the bucket that a Plex request needs. The reserve is clamped to ``burst - tokens`` so a small bucket
+cannot starve the background lane forever.
+
+``block_for(seconds)`` empties the bucket for everyone until then (TPDB answered 429 with Retry-After); refill
+restarts from zero when the block ends, so no process sends a request inside the window.
+
+``RedisTokenBucket`` keeps the state in one Redis hash and changes it with one atomic Lua script that reads the
+clock from Redis ``TIME``; ``InProcessTokenBucket`` is the same math under a lock, correct for one process only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, Literal
+
+import redis
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+Lane = Literal["interactive", "background"]
+LANES: tuple[str, ...] = ("interactive", "background")
+KEY_PREFIX = "tpdbprovider:ratelimit"
+EPSILON = 1e-9  # float slack: a refill that lands a hair under a whole token still counts as one
+MIN_SLEEP_S = 0.001  # never spin on a wait too small to move the clock
+
+
+class RateLimitTimeout(Exception):
+    """The wait for a token would exceed the caller's ``max_wait_s``; ``wait_s`` is how long it would have been."""
+
+    def __init__(self, wait_s: float, max_wait_s: float) -> None:
+        super().__init__(f"no rate-limit token within {max_wait_s:.2f}s (needs {wait_s:.2f}s)")
+        self.wait_s = wait_s
+        self.max_wait_s = max_wait_s
+
+
+def _reserve_for(lane: str, tokens: int, burst: int, reserve: int) -> int:
+    if lane not in LANES:
+        raise ValueError(f"unknown lane {lane!r}")
+    return min(reserve, max(burst - tokens, 0)) if lane == "background" else 0
+
+
+class TokenBucket(ABC):
+    """A shared token bucket; see the module docstring for the lane rule."""
+
+    def __init__(
+        self,
+        *,
+        rate: float,
+        burst: int,
+        reserve: int = 0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be > 0 and burst >= 1")
+        self.rate = float(rate)
+        self.burst = int(burst)
+        self.reserve = max(int(reserve), 0)
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(rate={self.rate}, burst={self.burst}, reserve={self.reserve})"
+
+    @abstractmethod
+    def _take(self, tokens: int, lane: str, *, is_taking: bool) -> float:
+        """Refill, then take ``tokens`` (when ``is_taking``) and return 0.0, or return the seconds to wait."""
+
+    @property
+    @abstractmethod
+    def available_tokens(self) -> float:
+        """Tokens in the bucket now (refill applied), without taking any."""
+
+    @property
+    @abstractmethod
+    def blocked_until(self) -> float | None:
+        """Unix time until which ``block_for`` holds the bucket empty, or None."""
+
+    @abstractmethod
+    def block_for(self, seconds: float) -> None:
+        """Empty the bucket for every caller for ``seconds`` (a later deadline always wins)."""
+
+    def _check(self, tokens: int) -> None:
+        if tokens < 1 or tokens > self.burst:
+            raise ValueError(f"tokens must be between 1 and burst ({self.burst})")
+
+    def acquire(self, tokens: int = 1, *, lane: str = "interactive", max_wait_s: float | None = None) -> float:
+        """Block until ``tokens`` are taken; return the seconds waited. Raises ``RateLimitTimeout`` beyond max_wait_s."""
+        self._check(tokens)
+        waited_s = 0.0
+        while True:
+            wait_s = self._take(tokens, lane, is_taking=True)
+            if wait_s <= 0:
+                return waited_s
+            if max_wait_s is not None and waited_s + wait_s > max_wait_s:
+                raise RateLimitTimeout(waited_s + wait_s, max_wait_s)
+            wait_s = max(wait_s, MIN_SLEEP_S)
+            self._sleep(wait_s)
+            waited_s += wait_s
+
+    def try_acquire(self, tokens: int = 1, *, lane: str = "interactive") -> bool:
+        """Take ``tokens`` if they are there now; never waits."""
+        self._check(tokens)
+        return self._take(tokens, lane, is_taking=True) <= 0
+
+
+class InProcessTokenBucket(TokenBucket):
+    """Token bucket for a single process (threading.Lock, monotonic clock)."""
+
+    def __init__(
+        self,
+        *,
+        rate: float,
+        burst: int,
+        reserve: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(rate=rate, burst=burst, reserve=reserve, sleep=sleep)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tokens = float(self.burst)
+        self._refilled_at = clock()
+        self._blocked_until = 0.0
+
+    def _refill(self, now: float) -> None:
+        if now > self._refilled_at:
+            self._tokens = min(float(self.burst), self._tokens + (now - self._refilled_at) * self.rate)
+            self._refilled_at = now
+
+    def _take(self, tokens: int, lane: str, *, is_taking: bool) -> float:
+        reserve = _reserve_for(lane, tokens, self.burst, self.reserve)
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            needed = tokens + reserve
+            if now >= self._blocked_until and self._tokens + EPSILON >= needed:
+                if is_taking:
+                    self._tokens = max(self._tokens - tokens, 0.0)
+                return 0.0
+            blocked_s = max(self._blocked_until - now, 0.0)
+            return blocked_s + max(needed - self._tokens, 0.0) / self.rate
+
+    @property
+    def available_tokens(self) -> float:
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            return 0.0 if now < self._blocked_until else self._tokens
+
+    @property
+    def blocked_until(self) -> float | None:
+        with self._lock:
+            remaining_s = self._blocked_until - self._clock()
+        return time.time() + remaining_s if remaining_s > 0 else None
+
+    def block_for(self, seconds: float) -> None:
+        with self._lock:
+            until = self._clock() + max(seconds, 0.0)
+            if until > self._blocked_until:
+                self._blocked_until = until
+                self._tokens = 0.0
+                self._refilled_at = until  # refill restarts from empty when the block ends
+
+
+# One script for every operation so the read-refill-write is atomic across processes.
+# KEYS[1] bucket hash. ARGV: op ("take" | "peek" | "block"), rate, burst, tokens, reserve, block seconds.
+# Returns {taken 0/1, wait seconds, tokens left, blocked_until} as strings (Lua numbers would be truncated).
+_LUA = """
+local key = KEYS[1]
+local op = ARGV[1]
+local rate = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local want = tonumber(ARGV[4])
+local reserve = tonumber(ARGV[5])
+local block_s = tonumber(ARGV[6])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', key, 'tokens', 'ts', 'blocked')
+local tokens = tonumber(state[1])
+local ts = tonumber(state[2])
+local blocked = tonumber(state[3]) or 0
+if tokens == nil or ts == nil then
+  tokens = burst
+  ts = now
+end
+if now > ts then
+  tokens = math.min(burst, tokens + (now - ts) * rate)
+  ts = now
+end
+local taken = 0
+local wait = 0
+if op == 'block' then
+  local until_ts = now + block_s
+  if until_ts > blocked then
+    blocked = until_ts
+    tokens = 0
+    ts = until_ts
+  end
+else
+  local needed = want + reserve
+  if now >= blocked and tokens + 1e-9 >= needed then
+    if op == 'take' then
+      tokens = math.max(tokens - want, 0)
+      taken = 1
+    end
+  else
+    wait = math.max(blocked - now, 0) + math.max(needed - tokens, 0) / rate
+  end
+end
+if op ~= 'peek' then
+  redis.call('HSET', key, 'tokens', string.format('%.9f', tokens), 'ts', string.format('%.6f', ts),
+    'blocked', string.format('%.6f', blocked))
+  local ttl = math.ceil(math.max(burst / rate, blocked - now, 0) + 60)
+  redis.call('EXPIRE', key, ttl)
+end
+local left = tokens
+if now < blocked then
+  left = 0
+end
+return {taken, string.format('%.9f', wait), string.format('%.9f', left), string.format('%.6f', blocked)}
+"""
+
+
+class RedisTokenBucket(TokenBucket):
+    """Token bucket shared by every process through Redis. On a Redis outage it degrades to a local bucket."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        rate: float,
+        burst: int,
+        reserve: int = 0,
+        namespace: str = "tpdb",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(rate=rate, burst=burst, reserve=reserve, sleep=sleep)
+        self.key = f"{KEY_PREFIX}:{namespace}:bucket"
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self._script = self._redis.register_script(_LUA)
+        self._fallback = InProcessTokenBucket(rate=rate, burst=burst, reserve=reserve, sleep=sleep)
+
+    def _run(
+        self, op: str, tokens: int = 1, reserve: int = 0, block_s: float = 0.0
+    ) -> tuple[bool, float, float, float]:
+        args: list[Any] = [op, repr(self.rate), self.burst, tokens, reserve, repr(float(block_s))]
+        raw = self._script(keys=[self.key], args=args)
+        return bool(int(raw[0])), float(raw[1]), float(raw[2]), float(raw[3])
+
+    def _take(self, tokens: int, lane: str, *, is_taking: bool) -> float:
+        reserve = _reserve_for(lane, tokens, self.burst, self.reserve)
+        try:
+            _, wait_s, _, _ = self._run("take" if is_taking else "peek", tokens, reserve)
+        except redis.RedisError as exc:
+            logger.warning("Redis rate limiter unreachable, using the in-process bucket", extra={"error": repr(exc)})
+            return self._fallback._take(tokens, lane, is_taking=is_taking)
+        return wait_s
+
+    @property
+    def available_tokens(self) -> float:
+        try:
+            return self._run("peek")[2]
+        except redis.RedisError:
+            return self._fallback.available_tokens
+
+    @property
+    def blocked_until(self) -> float | None:
+        try:
+            blocked = self._run("peek")[3]
+        except redis.RedisError:
+            return self._fallback.blocked_until
+        return blocked if blocked > time.time() else None
+
+    def block_for(self, seconds: float) -> None:
+        self._fallback.block_for(seconds)
+        try:
+            self._run("block", block_s=max(seconds, 0.0))
+        except redis.RedisError as exc:
+            logger.warning("Redis rate limiter unreachable, blocking this process only", extra={"error": repr(exc)})
+
+
+_limiter: tuple[tuple[Any, ...], TokenBucket] | None = None
+_limiter_lock = threading.Lock()
+
+
+def get_limiter() -> TokenBucket:
+    """The process-wide TPDB bucket: Redis when ``REDIS_URL`` is set, else in-process. Rebuilt when settings change."""
+    global _limiter
+    config = (settings.REDIS_URL, settings.TPDB_RATE_LIMIT, settings.TPDB_RATE_BURST, settings.TPDB_BACKGROUND_RESERVE)
+    with _limiter_lock:
+        if _limiter is None or _limiter[0] != config:
+            url, rate, burst, reserve = config
+            bucket: TokenBucket
+            if url:
+                bucket = RedisTokenBucket(url=url, rate=rate, burst=burst, reserve=reserve)
+            else:
+                bucket = InProcessTokenBucket(rate=rate, burst=burst, reserve=reserve)
+            _limiter = (config, bucket)
+        return _limiter[1]
+
+
+def reset_limiter() -> None:
+    """Forget the cached bucket (tests; after changing settings by hand)."""
+    global _limiter
+    with _limiter_lock:
+        _limiter = None

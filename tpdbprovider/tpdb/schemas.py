@@ -1,0 +1,346 @@
+"""Frozen dataclasses parsed from TPDB JSON (tpdb-api.md §3).
+
+``from_json`` tolerates nulls, missing and extra keys, and both the 2023 and current shapes. Every object keeps the
+JSON it came from in ``raw`` (excluded from eq and repr), so callers can cache the raw JSON and rebuild with
+``from_json``. Placeholder images (``default1.png``, ``male.png`` …, tpdb-api.md §7 quirk 9) become "".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+T = TypeVar("T")
+
+_PLACEHOLDER_NAMES = ("male.png", "female.png")
+_DETAIL_ONLY_KEYS = ("tags", "markers", "directors", "director", "scenes", "movies")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    return str(value).strip()
+
+
+def _str_or_none(value: Any) -> str | None:
+    return _str(value) or None
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _date_or_none(value: Any) -> dt.date | None:
+    text = _str(value)[:10]
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def image_url(value: Any) -> str:
+    """The URL, or "" for a missing or placeholder image (a file name containing ``default``, or ``male.png``)."""
+    url = _str(value)
+    if not url:
+        return ""
+    name = urlsplit(url).path.rsplit("/", 1)[-1].lower()
+    if "default" in name or name in _PLACEHOLDER_NAMES:
+        return ""
+    return url
+
+
+def _images(value: Any) -> dict[str, str]:
+    return {str(k): url for k, v in _dict(value).items() if (url := image_url(v))}
+
+
+def _names(items: Any, *keys: str) -> tuple[str, ...]:
+    """Names from a list of objects (first non-empty key wins) or plain strings; a lone object counts as a list."""
+    if isinstance(items, dict):
+        items = [items]
+    names: list[str] = []
+    for item in _list(items):
+        name = _str(item) if not isinstance(item, dict) else next((n for k in keys if (n := _str(item.get(k)))), "")
+        if name and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _links(value: Any) -> dict[str, str]:
+    """``links`` is ``[]``, a ``{platform: url}`` map or a list of ``{platform, url}`` (tpdb-api.md §3.1)."""
+    if isinstance(value, dict):
+        return {str(k): _str(v) for k, v in value.items() if _str(v)}
+    links: dict[str, str] = {}
+    for item in _list(value):
+        item = _dict(item)
+        if url := _str(item.get("url")):
+            links[_str(item.get("platform")) or _str(item.get("name")) or url] = url
+    return links
+
+
+@dataclass(frozen=True, kw_only=True)
+class TPDBSiteRef:
+    """The short ``parent``/``network`` object embedded in a site."""
+
+    id: int
+    uuid: str | None = None
+    name: str = ""
+    short_name: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> TPDBSiteRef:
+        return cls(
+            id=_int_or_none(obj.get("id")) or 0,
+            uuid=_str_or_none(obj.get("uuid")),
+            name=_str(obj.get("name")),
+            short_name=_str(obj.get("short_name")),
+            raw=dict(obj),
+        )
+
+
+def _site_ref(value: Any) -> TPDBSiteRef | None:
+    return TPDBSiteRef.from_json(value) if isinstance(value, dict) and _int_or_none(value.get("id")) else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TPDBSite:
+    """A site (studio). ``uuid`` is missing on legacy bodies; ``id`` is the numeric id used in filters."""
+
+    uuid: str | None = None
+    id: int
+    name: str = ""
+    short_name: str = ""
+    url: str = ""
+    description: str = ""
+    logo: str = ""
+    favicon: str = ""
+    poster: str = ""
+    parent_id: int | None = None
+    network_id: int | None = None
+    parent: TPDBSiteRef | None = None
+    network: TPDBSiteRef | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> TPDBSite:
+        return cls(
+            uuid=_str_or_none(obj.get("uuid")),
+            id=_int_or_none(obj.get("id")) or 0,
+            name=_str(obj.get("name")),
+            short_name=_str(obj.get("short_name")),
+            url=_str(obj.get("url")),
+            description=_str(obj.get("description")),
+            logo=image_url(obj.get("logo")),
+            favicon=image_url(obj.get("favicon")),
+            poster=image_url(obj.get("poster")),
+            parent_id=_int_or_none(obj.get("parent_id")),
+            network_id=_int_or_none(obj.get("network_id")),
+            parent=_site_ref(obj.get("parent")),
+            network=_site_ref(obj.get("network")),
+            raw=dict(obj),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TPDBPerformer:
+    """A canonical performer (``/performers`` or a credit's embedded ``parent``)."""
+
+    id: str
+    numeric_id: int | None = None
+    slug: str = ""
+    name: str = ""
+    disambiguation: str = ""
+    gender: str | None = None
+    birthdate: dt.date | None = None
+    height: str = ""
+    weight: str = ""
+    aliases: tuple[str, ...] = ()
+    image: str = ""
+    thumbnail: str = ""
+    face: str = ""
+    is_parent: bool = True
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> TPDBPerformer:
+        extras = _dict(obj.get("extras")) or _dict(obj.get("extra"))
+        return cls(
+            id=_str(obj.get("id")),
+            numeric_id=_int_or_none(obj.get("_id")),
+            slug=_str(obj.get("slug")),
+            name=_str(obj.get("name")),
+            disambiguation=_str(obj.get("disambiguation")),
+            gender=_str_or_none(extras.get("gender")),
+            birthdate=_date_or_none(extras.get("birthday")),
+            height=_str(extras.get("height")),
+            weight=_str(extras.get("weight")),
+            aliases=_names(obj.get("aliases"), "name"),
+            image=image_url(obj.get("image")),
+            thumbnail=image_url(obj.get("thumbnail")),
+            face=image_url(obj.get("face")),
+            is_parent=bool(obj.get("is_parent", True)),
+            raw=dict(obj),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TPDBPerformerCredit:
+    """A performer as credited on one scene: the site-specific record (``name`` as credited) and its parent."""
+
+    id: str
+    numeric_id: int | None = None
+    slug: str = ""
+    name: str = ""
+    gender: str | None = None
+    image: str = ""
+    thumbnail: str = ""
+    face: str = ""
+    parent: TPDBPerformer | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> TPDBPerformerCredit:
+        # Credits spell it ``extra``, parents ``extras`` (tpdb-api.md §7 quirk 6); accept either on both.
+        extra = _dict(obj.get("extra")) or _dict(obj.get("extras"))
+        parent = obj.get("parent")
+        parent_performer = TPDBPerformer.from_json(parent) if isinstance(parent, dict) and parent.get("id") else None
+        return cls(
+            id=_str(obj.get("id")),
+            numeric_id=_int_or_none(obj.get("_id")),
+            slug=_str(obj.get("slug")),
+            name=_str(obj.get("name")),
+            gender=_str_or_none(extra.get("gender")) or (parent_performer.gender if parent_performer else None),
+            image=image_url(obj.get("image")),
+            thumbnail=image_url(obj.get("thumbnail")),
+            face=image_url(obj.get("face")),
+            parent=parent_performer,
+            raw=dict(obj),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TPDBScene:
+    """A scene, movie or JAV title (one schema, ``type`` tells them apart). ``is_detail``: detail-only keys seen."""
+
+    id: str
+    numeric_id: int | None = None
+    type: str = "Scene"
+    title: str = ""
+    slug: str = ""
+    external_id: str = ""
+    description: str = ""
+    site_id: int | None = None
+    date: dt.date | None = None
+    url: str = ""
+    image: str = ""
+    back_image: str = ""
+    poster: str = ""
+    trailer: str = ""
+    duration_s: int | None = None
+    format: str = ""
+    sku: str = ""
+    posters: dict[str, str] = field(default_factory=dict)
+    background: dict[str, str] = field(default_factory=dict)
+    performers: tuple[TPDBPerformerCredit, ...] = ()
+    site: TPDBSite | None = None
+    tags: tuple[str, ...] = ()
+    directors: tuple[str, ...] = ()
+    links: dict[str, str] = field(default_factory=dict)
+    is_detail: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> TPDBScene:
+        site = obj.get("site")
+        site_data = TPDBSite.from_json(site) if isinstance(site, dict) and _int_or_none(site.get("id")) else None
+        credits = tuple(TPDBPerformerCredit.from_json(p) for p in _list(obj.get("performers")) if _dict(p).get("id"))
+        return cls(
+            id=_str(obj.get("id")),
+            numeric_id=_int_or_none(obj.get("_id")),
+            type=_str(obj.get("type")) or "Scene",
+            title=_str(obj.get("title")),
+            slug=_str(obj.get("slug")),
+            external_id=_str(obj.get("external_id")),
+            description=_str(obj.get("description")),
+            site_id=_int_or_none(obj.get("site_id")) or (site_data.id if site_data else None),
+            date=_date_or_none(obj.get("date")),
+            url=_str(obj.get("url")),
+            image=image_url(obj.get("image")),
+            back_image=image_url(obj.get("back_image")),
+            poster=image_url(obj.get("poster")) or image_url(obj.get("poster_image")),
+            trailer=_str(obj.get("trailer")),
+            duration_s=_int_or_none(obj.get("duration")),
+            format=_str(obj.get("format")),
+            sku=_str(obj.get("sku")),
+            posters=_images(obj.get("posters")),
+            background=_images(obj.get("background")),
+            performers=credits,
+            site=site_data,
+            tags=_names(obj.get("tags"), "name", "tag"),
+            directors=_names(obj.get("directors") or obj.get("director"), "name"),
+            links=_links(obj.get("links")),
+            is_detail=any(key in obj for key in _DETAIL_ONLY_KEYS),
+            raw=dict(obj),
+        )
+
+    @property
+    def poster_url(self) -> str:
+        """Best portrait image: the large poster, then ``poster``, then the studio ``image``."""
+        return self.posters.get("large") or self.poster or self.posters.get("medium") or self.image
+
+    @property
+    def background_url(self) -> str:
+        """Best landscape image: the full background, then the large one, then the studio ``image``."""
+        return self.background.get("full") or self.background.get("large") or self.image
+
+
+@dataclass(frozen=True, kw_only=True)
+class PageMeta:
+    """Laravel paginator ``meta``; ``last_page`` falls back to ``last`` and everything to the item count."""
+
+    current_page: int = 1
+    last_page: int = 1
+    per_page: int = 0
+    total: int = 0
+
+    @classmethod
+    def from_json(cls, obj: Any, *, item_count: int = 0) -> PageMeta:
+        meta = _dict(obj)
+        current = _int_or_none(meta.get("current_page")) or 1
+        last = _int_or_none(meta.get("last_page")) or _int_or_none(meta.get("last")) or current
+        per_page = _int_or_none(meta.get("per_page")) or item_count
+        total = _int_or_none(meta.get("total"))
+        return cls(current_page=current, last_page=max(last, current), per_page=per_page, total=total or item_count)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TPDBPage(Generic[T]):
+    """One page of a list endpoint."""
+
+    items: tuple[T, ...] = ()
+    meta: PageMeta = field(default_factory=PageMeta)
+
+    @property
+    def has_next(self) -> bool:
+        return self.meta.current_page < self.meta.last_page
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any], parse_item: Callable[[dict[str, Any]], T]) -> TPDBPage[T]:
+        items = tuple(parse_item(item) for item in _list(obj.get("data")) if isinstance(item, dict))
+        return cls(items=items, meta=PageMeta.from_json(obj.get("meta"), item_count=len(items)))
