@@ -1,19 +1,332 @@
-"""Plex provider endpoints and /health. Views validate, call one service or selector, and serialize."""
+"""Plex provider endpoints and /health. Views validate, call one service or selector, and serialize.
+
+Each endpoint exists twice, once per provider (``/tv`` and ``/movie``); the subclasses only set ``provider``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from plexapi import services
+from plexapi.serializers import (
+    ErrorResponseDoc,
+    ImageContainerResponseDoc,
+    MediaContainerResponseDoc,
+    MediaProviderResponseDoc,
+    MediaProviderSerializer,
+    image_container,
+    media_container,
+)
+from plexapi.services import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE_START, Provider
+from plexapi.throttles import PlexRateThrottle, PlexSearchRateThrottle
+from scenes.matching import MatchRequest
+from tpdbprovider.core.exceptions import ApplicationError
 from tpdbprovider.core.health import health_report
+
+MAX_TEXT_CHARS = 4096
+START_HEADER = "X-Plex-Container-Start"
+SIZE_HEADER = "X-Plex-Container-Size"
 
 
 class HealthApi(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         report = health_report()
         return Response(report, status=200 if report["status"] != "down" else 503)
+
+
+class SafeJSONParser(JSONParser):
+    """JSONParser that turns pathologically deep JSON (RecursionError) into a 400 instead of a 500."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError("JSON nested too deeply.") from exc
+
+
+class RequestTooLarge(ApplicationError):
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 instead of the unhandled-error 500."""
+
+    status_code = 413
+    code = "too_large"
+
+
+class ProviderApi(APIView):
+    """Base of every provider view: no auth (Plex sends none), per-IP throttle, JSON only."""
+
+    provider: ClassVar[Provider]
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes: tuple[type[PlexRateThrottle], ...] = (PlexRateThrottle,)
+    parser_classes = (SafeJSONParser,)
+
+    @property
+    def identifier(self) -> str:
+        return services.provider_identifier(provider=self.provider)
+
+
+# --- provider root ------------------------------------------------------------------------------------------------
+
+
+class ProviderRootApi(ProviderApi):
+    """``GET /tv`` or ``GET /movie``: the MediaProvider definition; ``includePreferences`` and others are ignored."""
+
+    @extend_schema(responses={200: MediaProviderResponseDoc}, parameters=[])
+    def get(self, request: Request) -> Response:
+        definition = services.provider_definition(provider=self.provider)
+        return Response(MediaProviderSerializer(definition).data)
+
+
+class TvProviderApi(ProviderRootApi):
+    provider = "tv"
+
+
+class MovieProviderApi(ProviderRootApi):
+    provider = "movie"
+
+
+# --- match --------------------------------------------------------------------------------------------------------
+
+
+def _text() -> serializers.CharField:
+    return serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default="", max_length=MAX_TEXT_CHARS
+    )
+
+
+class MatchApi(ProviderApi):
+    """``POST …/library/metadata/matches`` (JSON body) or ``GET`` with query parameters (spec §2)."""
+
+    throttle_classes = (PlexRateThrottle, PlexSearchRateThrottle)
+
+    class InputSerializer(serializers.Serializer[Any]):
+        type = serializers.IntegerField(min_value=-(2**31), max_value=2**31)
+        title = _text()
+        parentTitle = _text()
+        grandparentTitle = _text()
+        guid = _text()
+        filename = _text()
+        episodeOrder = _text()
+        year = serializers.IntegerField(required=False, allow_null=True, min_value=1900, max_value=2100)
+        index = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=1_000_000)
+        parentIndex = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=1_000_000)
+        date = serializers.DateField(required=False, allow_null=True, input_formats=["%Y-%m-%d"])
+        manual = serializers.BooleanField(required=False, default=False)
+        includeChildren = serializers.BooleanField(required=False, default=False)
+        includeAdult = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(request=InputSerializer, responses={200: MediaContainerResponseDoc, 400: ErrorResponseDoc})
+    def post(self, request: Request) -> Response:
+        try:
+            data = request.data or request.query_params
+        except RequestDataTooBig as exc:
+            raise RequestTooLarge("The request body is too large.") from exc
+        return self._match(data)
+
+    @extend_schema(parameters=[InputSerializer], responses={200: MediaContainerResponseDoc, 400: ErrorResponseDoc})
+    def get(self, request: Request) -> Response:
+        return self._match(request.query_params)
+
+    def _match(self, data: Any) -> Response:
+        params = self.InputSerializer(data=data)
+        params.is_valid(raise_exception=True)
+        v = params.validated_data
+        match_request = MatchRequest(
+            provider=self.provider,
+            type=v["type"],
+            title=v["title"] or "",
+            parent_title=v["parentTitle"] or "",
+            grandparent_title=v["grandparentTitle"] or "",
+            year=v.get("year"),
+            guid=v["guid"] or "",
+            index=v.get("index"),
+            parent_index=v.get("parentIndex"),
+            date=v.get("date"),
+            filename=v["filename"] or "",
+            manual=v["manual"],
+            include_children=v["includeChildren"],
+        )
+        nodes = services.match_get(request=match_request)
+        return Response(media_container(nodes, identifier=self.identifier))
+
+
+class TvMatchApi(MatchApi):
+    provider = "tv"
+
+
+class MovieMatchApi(MatchApi):
+    provider = "movie"
+
+
+# --- metadata -----------------------------------------------------------------------------------------------------
+
+_RATING_KEY = OpenApiParameter("rating_key", OpenApiTypes.STR, OpenApiParameter.PATH, pattern="^[A-Za-z0-9_-]+$")
+
+
+class MetadataApi(ProviderApi):
+    """``GET …/library/metadata/<ratingKey>`` (spec §3); ``?includeChildren=1`` embeds all children of a show/season."""
+
+    class InputSerializer(serializers.Serializer[Any]):
+        includeChildren = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(
+        parameters=[_RATING_KEY, InputSerializer], responses={200: MediaContainerResponseDoc, 404: ErrorResponseDoc}
+    )
+    def get(self, request: Request, rating_key: str) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        node = services.metadata_get(
+            rating_key=rating_key, provider=self.provider, include_children=params.validated_data["includeChildren"]
+        )
+        return Response(media_container([node], identifier=self.identifier))
+
+
+class TvMetadataApi(MetadataApi):
+    provider = "tv"
+
+
+class MovieMetadataApi(MetadataApi):
+    provider = "movie"
+
+
+class PagingInputSerializer(serializers.Serializer[Any]):
+    """Plex paging (spec §3.5): 0-based start (negatives → 0), size default 20, capped at MAX_PAGE_SIZE.
+
+    Non-integers are a 400 naming the header. Values come from the query string or, failing that, the headers.
+    """
+
+    def get_fields(self) -> dict[str, Any]:
+        return {
+            START_HEADER: serializers.IntegerField(required=False, default=0),
+            SIZE_HEADER: serializers.IntegerField(required=False, default=DEFAULT_PAGE_SIZE),
+        }
+
+    def validate(self, attrs: dict[str, int]) -> dict[str, int]:
+        return {
+            "offset": min(max(attrs[START_HEADER], 0), MAX_PAGE_START),
+            "limit": min(max(attrs[SIZE_HEADER], 0), MAX_PAGE_SIZE),
+        }
+
+    @classmethod
+    def from_request(cls, request: Request) -> PagingInputSerializer:
+        data = {}
+        for name in (START_HEADER, SIZE_HEADER):
+            value = request.query_params.get(name) or request.headers.get(name) or ""
+            if value.strip():
+                data[name] = value.strip()
+        return cls(data=data)
+
+
+_PAGING = [
+    OpenApiParameter(START_HEADER, OpenApiTypes.INT, OpenApiParameter.HEADER, description="0-based; or a query param"),
+    OpenApiParameter(SIZE_HEADER, OpenApiTypes.INT, OpenApiParameter.HEADER, description="default 20, max 500"),
+]
+
+
+class ChildrenApi(ProviderApi):
+    """``GET …/<ratingKey>/children``: a show's seasons or a season's episodes, paged."""
+
+    @extend_schema(
+        parameters=[_RATING_KEY, *_PAGING], responses={200: MediaContainerResponseDoc, 404: ErrorResponseDoc}
+    )
+    def get(self, request: Request, rating_key: str) -> Response:
+        paging = PagingInputSerializer.from_request(request)
+        paging.is_valid(raise_exception=True)
+        page = services.children_get(rating_key=rating_key, provider=self.provider, **paging.validated_data)
+        return Response(
+            media_container(page.items, identifier=self.identifier, offset=page.offset, total_size=page.total_size)
+        )
+
+
+class TvChildrenApi(ChildrenApi):
+    provider = "tv"
+
+
+class MovieChildrenApi(ChildrenApi):
+    provider = "movie"
+
+
+class GrandchildrenApi(ProviderApi):
+    """``GET …/<ratingKey>/grandchildren``: every episode of a show, by season then episode, paged."""
+
+    @extend_schema(
+        parameters=[_RATING_KEY, *_PAGING], responses={200: MediaContainerResponseDoc, 404: ErrorResponseDoc}
+    )
+    def get(self, request: Request, rating_key: str) -> Response:
+        paging = PagingInputSerializer.from_request(request)
+        paging.is_valid(raise_exception=True)
+        page = services.grandchildren_get(rating_key=rating_key, provider=self.provider, **paging.validated_data)
+        return Response(
+            media_container(page.items, identifier=self.identifier, offset=page.offset, total_size=page.total_size)
+        )
+
+
+class TvGrandchildrenApi(GrandchildrenApi):
+    provider = "tv"
+
+
+class MovieGrandchildrenApi(GrandchildrenApi):
+    provider = "movie"
+
+
+class ImagesApi(ProviderApi):
+    """``GET …/<ratingKey>/images``: every candidate image (spec §3.6)."""
+
+    @extend_schema(parameters=[_RATING_KEY], responses={200: ImageContainerResponseDoc, 404: ErrorResponseDoc})
+    def get(self, request: Request, rating_key: str) -> Response:
+        images = services.images_get(rating_key=rating_key, provider=self.provider)
+        return Response(image_container(images, identifier=self.identifier))
+
+
+class TvImagesApi(ImagesApi):
+    provider = "tv"
+
+
+class MovieImagesApi(ImagesApi):
+    provider = "movie"
+
+
+class ExtrasApi(ProviderApi):
+    """``GET …/<ratingKey>/extras``: always an empty container (spec §3.7)."""
+
+    @extend_schema(parameters=[_RATING_KEY], responses={200: MediaContainerResponseDoc, 404: ErrorResponseDoc})
+    def get(self, request: Request, rating_key: str) -> Response:
+        services.extras_get(rating_key=rating_key, provider=self.provider)
+        return Response(media_container([], identifier=self.identifier))
+
+
+class TvExtrasApi(ExtrasApi):
+    provider = "tv"
+
+
+class MovieExtrasApi(ExtrasApi):
+    provider = "movie"
+
+
+class ProviderNotFoundApi(ProviderApi):
+    """Any other path under a provider: our JSON 404 instead of Django's HTML page."""
+
+    provider = "tv"
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        raise Http404("Unknown path.")
+
+    post = get

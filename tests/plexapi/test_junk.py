@@ -1,0 +1,116 @@
+"""Hostile input to every provider endpoint: never a 5xx (STYLE §2), and errors keep our JSON shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.plexapi.conftest import SCENE_UUID
+
+pytestmark = pytest.mark.django_db
+
+PROVIDERS = ("tv", "movie")
+KEYS = (
+    "..%2F..",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%2e%2e",
+    "tpdb-site-%00",
+    "tpdb-scene-" + "f" * 5000,
+    "tpdb-season-example-site-99999999999999999999",
+    "tpdb-site-" + "9" * 30,
+    "tpdb-site-%F0%9F%92%A9",
+    "tpdb-site-'%3B DROP TABLE sites_site%3B--",
+    f"tpdb-scene-{SCENE_UUID}",
+    "tpdb-site-example-site",
+    "tpdb-season-example-site-2024",
+)
+SUFFIXES = ("", "/children", "/grandchildren", "/images", "/extras")
+PAGING = (
+    {},
+    {"X-Plex-Container-Start": "-99999999999999999999", "X-Plex-Container-Size": "99999999999999999999999"},
+    {"X-Plex-Container-Start": "1e309", "X-Plex-Container-Size": "NaN"},
+    {"X-Plex-Container-Size": "9" * 5000},
+    {"includeChildren": "banana"},
+)
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+MATCH_BODIES = (
+    json.dumps({"type": 4, "title": "x" * 1_000_000}),
+    json.dumps({"type": 4, "title": "a\x00b", "filename": "\x00"}),
+    json.dumps({"type": 4, "filename": "../../../../etc/passwd"}),
+    json.dumps({"type": "4' OR 1=1", "year": "2024"}),
+    json.dumps({"type": 4, "year": 10**30, "index": -(10**30), "parentIndex": 1e308}),
+    json.dumps({"type": 2**70}),
+    json.dumps({"type": 4, "date": "9999-99-99", "manual": {"x": 1}, "includeChildren": [1]}),
+    json.dumps({"type": 1, "title": None, "filename": None, "guid": None, "year": None}),
+    json.dumps({"type": 4, "guid": "tv.plex.agents.custom.tpdb.tv://episode/" + "a" * 5000}),
+    json.dumps({"type": 1, "title": "https://theporndb.net/scenes/../../admin"}),
+    json.dumps([1, 2, 3]),
+    json.dumps("just a string"),
+    json.dumps(None),
+    "",
+    "{",
+    "\x00\x01\x02",
+    _deep(100_000),
+    '{"type": 4, "title": "' + "\\ud800" + '"}',
+    json.dumps({"type": 4, "nested": json.loads(_deep(500))}),
+)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("body", MATCH_BODIES, ids=range(len(MATCH_BODIES)))
+def test_junk_match_bodies_never_5xx(api, spec_library, dead_tpdb, provider, body):
+    response = api.generic("POST", f"/{provider}/library/metadata/matches", body, content_type="application/json")
+    assert response.status_code < 500, response.content[:300]
+    if response.status_code >= 400:
+        assert set(response.json()) == {"code", "message", "extra"}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_an_oversized_match_body_is_refused_without_a_5xx(api, provider):
+    body = json.dumps({"type": 4, "title": "x" * 3_000_000})
+    response = api.generic("POST", f"/{provider}/library/metadata/matches", body, content_type="application/json")
+    assert 400 <= response.status_code < 500
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"type": "x" * 10_000},
+        {"type": "4", "title": "\x00"},
+        {"type": "4", "year": "-1", "date": "2024-13-01"},
+        {"type": "1", "title": "y" * 1_000_000},
+    ],
+    ids=range(4),
+)
+def test_junk_match_queries_never_5xx(api, spec_library, dead_tpdb, provider, query):
+    assert api.get(f"/{provider}/library/metadata/matches", query).status_code < 500
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("suffix", SUFFIXES)
+@pytest.mark.parametrize("paging", PAGING, ids=range(len(PAGING)))
+def test_junk_keys_and_paging_never_5xx(api, spec_library, provider, key, suffix, paging):
+    response = api.get(f"/{provider}/library/metadata/{key}{suffix}", paging, headers=paging)
+    assert response.status_code < 500, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("path", ["/tv/../../etc/passwd", "/movie/%00", "/tv/library", "/tv/library/metadata"])
+def test_unknown_provider_paths_are_json_404s(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_roots_ignore_junk_query_parameters(api, provider):
+    response = api.get(f"/{provider}", {"includePreferences": "\x00" * 10, "X-Plex-Token": "x" * 10_000})
+    assert response.status_code == 200

@@ -1,0 +1,268 @@
+"""Match endpoints (spec §2, §8.4): pins, automatic vs manual, TPDB failures, input validation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from scenes.models import Scene
+from sites.models import Site
+from tests.plexapi.conftest import CDN, MOVIE_UUID, SCENE_UUID
+
+pytestmark = pytest.mark.django_db
+
+TV_MATCH = "/tv/library/metadata/matches"
+MOVIE_MATCH = "/movie/library/metadata/matches"
+FIXTURE_SCENE = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c"  # tests/fixtures/tpdb/scene_detail.json
+
+
+def _metadata(response) -> list[dict]:
+    assert response.status_code == 200, response.content
+    container = response.json()["MediaContainer"]
+    assert container["size"] == len(container["Metadata"]) == container["totalSize"]
+    return container["Metadata"]
+
+
+def test_an_episode_match_reproduces_the_spec_example(api, spec_library):
+    body = {
+        "type": 4,
+        "grandparentTitle": "Example Site",
+        "date": "2024-03-05",
+        "year": 2024,
+        "filename": "TPDB/Example Site/Example Site - 2024-03-05 - Sunny Afternoon.mp4",
+    }
+    response = api.post(TV_MATCH, body, format="json")
+    assert response.json() == {
+        "MediaContainer": {
+            "offset": 0,
+            "totalSize": 1,
+            "identifier": "tv.plex.agents.custom.tpdb.tv",
+            "size": 1,
+            "Metadata": [
+                {
+                    "type": "episode",
+                    "ratingKey": f"tpdb-scene-{SCENE_UUID}",
+                    "key": f"/library/metadata/tpdb-scene-{SCENE_UUID}",
+                    "guid": f"tv.plex.agents.custom.tpdb.tv://episode/tpdb-scene-{SCENE_UUID}",
+                    "title": "Sunny Afternoon",
+                    "originallyAvailableAt": "2024-03-05",
+                    "year": 2024,
+                    "index": 7,
+                    "parentIndex": 2024,
+                    "parentRatingKey": "tpdb-season-example-site-2024",
+                    "parentKey": "/library/metadata/tpdb-season-example-site-2024",
+                    "parentGuid": "tv.plex.agents.custom.tpdb.tv://season/tpdb-season-example-site-2024",
+                    "parentType": "season",
+                    "parentTitle": "2024",
+                    "grandparentRatingKey": "tpdb-site-example-site",
+                    "grandparentKey": "/library/metadata/tpdb-site-example-site",
+                    "grandparentGuid": "tv.plex.agents.custom.tpdb.tv://show/tpdb-site-example-site",
+                    "grandparentType": "show",
+                    "grandparentTitle": "Example Site",
+                    "thumb": f"{CDN}/scenes/6b1f/poster.jpg",
+                    "score": 100,
+                }
+            ],
+        }
+    }
+
+
+def test_the_same_match_is_accepted_as_get_with_query_parameters(api, spec_library):
+    response = api.get(
+        TV_MATCH, {"type": "4", "grandparentTitle": "Example Site", "date": "2024-03-05", "title": "Sunny Afternoon"}
+    )
+    assert [item["ratingKey"] for item in _metadata(response)] == [f"tpdb-scene-{SCENE_UUID}"]
+
+
+def test_a_show_match_finds_the_local_site_by_short_name(api, spec_library):
+    items = _metadata(api.post(TV_MATCH, {"type": 2, "title": "examplesite"}, format="json"))
+    assert [(i["type"], i["ratingKey"], i["key"], i["score"]) for i in items] == [
+        ("show", "tpdb-site-example-site", "/library/metadata/tpdb-site-example-site/children", 100)
+    ]
+
+
+def test_a_season_match_returns_the_year_of_the_show(api, spec_library):
+    items = _metadata(api.post(TV_MATCH, {"type": 3, "parentTitle": "Example Site", "index": 2023}, format="json"))
+    assert [(i["type"], i["ratingKey"], i["index"], i["parentRatingKey"]) for i in items] == [
+        ("season", "tpdb-season-example-site-2023", 2023, "tpdb-site-example-site")
+    ]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        SCENE_UUID,
+        f"https://theporndb.net/scenes/{SCENE_UUID}",
+        f"whatever [tpdbid={SCENE_UUID}]",
+        f"whatever [theporndbid={SCENE_UUID.upper()}]",
+    ],
+)
+def test_a_tpdb_id_in_the_title_pins_the_episode(api, spec_library, title):
+    items = _metadata(api.post(TV_MATCH, {"type": 4, "title": title, "manual": 1}, format="json"))
+    assert [(i["ratingKey"], i["score"]) for i in items] == [(f"tpdb-scene-{SCENE_UUID}", 100)]
+
+
+def test_a_pin_in_the_filename_wins_over_misleading_titles(api, spec_library):
+    body = {"type": 4, "grandparentTitle": "Nope", "filename": f"x/Some Name [tpdbid={SCENE_UUID}].mp4"}
+    assert [i["ratingKey"] for i in _metadata(api.post(TV_MATCH, body, format="json"))] == [f"tpdb-scene-{SCENE_UUID}"]
+
+
+def test_our_own_guid_resolves_directly_on_a_rematch(api, spec_library):
+    guid = f"tv.plex.agents.custom.tpdb.tv://episode/tpdb-scene-{SCENE_UUID}"
+    items = _metadata(api.post(TV_MATCH, {"type": 4, "guid": guid}, format="json"))
+    assert [(i["ratingKey"], i["score"]) for i in items] == [(f"tpdb-scene-{SCENE_UUID}", 100)]
+
+
+def test_a_guid_of_the_wrong_type_is_not_taken_for_the_item(api, spec_library):
+    guid = "tv.plex.agents.custom.tpdb.tv://show/tpdb-site-example-site"
+    assert _metadata(api.post(TV_MATCH, {"type": 4, "guid": guid}, format="json")) == []
+
+
+def test_a_pinned_tpdb_scene_that_is_not_stored_is_fetched_and_stored(api, spec_library, fake_tpdb):
+    items = _metadata(api.post(TV_MATCH, {"type": 4, "title": FIXTURE_SCENE}, format="json"))
+    assert [i["ratingKey"] for i in items] == [f"tpdb-scene-{FIXTURE_SCENE}"]
+    assert Scene.objects.filter(tpdb_id=FIXTURE_SCENE).exists()
+
+
+def test_an_automatic_episode_match_uses_the_tpdb_parse_search(api, db, fake_tpdb):
+    body = {
+        "type": 4,
+        "grandparentTitle": "Example Studio",
+        "filename": "Example Studio - 2022-01-03 - Sunny Afternoon Picnic.mp4",
+    }
+    items = _metadata(api.post(TV_MATCH, body, format="json"))
+    assert len(items) == 1
+    assert items[0]["title"] == "Sunny Afternoon Picnic"
+    assert items[0]["grandparentTitle"] == "Example Studio"
+    assert Site.objects.filter(tpdb_numeric_id=4101).exists()
+
+
+def test_automatic_mode_returns_nothing_rather_than_a_weak_guess(api, spec_library, fake_tpdb):
+    body = {"type": 4, "grandparentTitle": "Example Site", "filename": "Example Site - something unrelated.mp4"}
+    assert _metadata(api.post(TV_MATCH, body, format="json")) == []
+
+
+def test_manual_mode_returns_several_candidates_best_first(api, spec_library, make_scene, dead_tpdb):
+    site = spec_library.site
+    make_scene(site, spec_library.scene.release_date, title="Sunny Afternoon Part 2")
+    make_scene(site, spec_library.scene.release_date, title="Rainy Morning")
+    body = {"type": 4, "grandparentTitle": "Example Site", "date": "2024-03-05", "filename": "Sunny Afternoon.mp4"}
+    automatic = _metadata(api.post(TV_MATCH, body, format="json"))
+    manual = _metadata(api.post(TV_MATCH, {**body, "manual": 1}, format="json"))
+    assert len(automatic) == 1
+    assert len(manual) >= 3
+    assert manual[0]["ratingKey"] == automatic[0]["ratingKey"]
+    scores = [i["score"] for i in manual]
+    assert scores == sorted(scores, reverse=True)
+    assert all(isinstance(s, int) and 0 <= s <= 100 for s in scores)
+
+
+def test_manual_mode_returns_at_most_ten_candidates(api, spec_library, make_scene, dead_tpdb):
+    for n in range(15):
+        make_scene(spec_library.site, spec_library.scene.release_date, title=f"Sunny Afternoon {n}")
+    body = {"type": 4, "grandparentTitle": "Example Site", "date": "2024-03-05", "title": "x", "manual": True}
+    assert len(_metadata(api.post(TV_MATCH, body, format="json"))) == 10
+
+
+def test_a_movie_match_reproduces_the_spec_item(api, spec_library):
+    body = {"type": 1, "title": f"[tpdbid={MOVIE_UUID}]", "year": 2022}
+    (item,) = _metadata(api.post(MOVIE_MATCH, body, format="json"))
+    assert item["type"] == "movie"
+    assert item["ratingKey"] == f"tpdb-movie-{MOVIE_UUID}"
+    assert item["guid"] == f"tv.plex.agents.custom.tpdb.movie://movie/tpdb-movie-{MOVIE_UUID}"
+    assert (item["title"], item["year"], item["thumb"], item["score"]) == (
+        "Example Feature",
+        2022,
+        f"{CDN}/movies/0c9e/front.jpg",
+        100,
+    )
+
+
+def test_a_movie_match_searches_tpdb_movies_by_title_and_year(api, db, fake_tpdb):
+    body = {"type": 1, "title": "The Long Road Home", "year": 2016, "filename": "/m/The Long Road Home (2016).mp4"}
+    (item,) = _metadata(api.post(MOVIE_MATCH, body, format="json"))
+    assert (item["type"], item["title"], item["year"]) == ("movie", "The Long Road Home", 2016)
+    assert item["ratingKey"].startswith("tpdb-movie-")
+
+
+def test_a_site_and_a_date_in_a_movie_filename_match_a_scene_served_as_a_movie(api, spec_library):
+    body = {
+        "type": 1,
+        "title": "Sunny Afternoon",
+        "filename": "/movies/Example Site - 2024-03-05 - Sunny Afternoon.mkv",
+    }
+    (item,) = _metadata(api.post(MOVIE_MATCH, body, format="json"))
+    assert item["type"] == "movie"
+    assert item["ratingKey"] == f"tpdb-scene-{SCENE_UUID}"
+    assert item["guid"] == f"tv.plex.agents.custom.tpdb.movie://movie/tpdb-scene-{SCENE_UUID}"
+    assert item["studio"] == "Example Site"
+
+
+def test_a_tpdb_outage_during_a_match_gives_an_empty_container(api, db, dead_tpdb, caplog):
+    body = {"type": 4, "grandparentTitle": "Unknown Site", "filename": "Unknown Site - 2022-01-03 - Title.mp4"}
+    assert _metadata(api.post(TV_MATCH, body, format="json")) == []
+    assert "TPDB failed" in caplog.text
+
+
+@pytest.mark.parametrize("plex_type", [0, 5, 18, 99999, -1])
+def test_an_unknown_type_gives_an_empty_container(api, spec_library, plex_type):
+    assert _metadata(api.post(TV_MATCH, {"type": plex_type, "title": "Example Site"}, format="json")) == []
+
+
+def test_a_type_of_the_other_provider_gives_an_empty_container(api, spec_library):
+    assert _metadata(api.post(MOVIE_MATCH, {"type": 2, "title": "Example Site"}, format="json")) == []
+    assert _metadata(api.post(TV_MATCH, {"type": 1, "title": f"[tpdbid={MOVIE_UUID}]"}, format="json")) == []
+
+
+def test_unknown_fields_are_ignored(api, spec_library):
+    body = {"type": 2, "title": "Example Site", "includeElements": "x", "whatever": [1, {"a": None}]}
+    assert len(_metadata(api.post(TV_MATCH, body, format="json"))) == 1
+
+
+def test_malformed_json_is_a_400_in_our_error_shape(api):
+    response = api.generic("POST", TV_MATCH, "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"code": "malformed", "message": "The request body is not valid JSON.", "extra": {}}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("type", "episode"),
+        ("title", ["a", "b"]),
+        ("title", {"a": 1}),
+        ("title", "x" * 4097),
+        ("filename", "x" * 5000),
+        ("year", 1899),
+        ("year", "soon"),
+        ("date", "05/03/2024"),
+        ("date", "2024-02-30"),
+        ("index", -1),
+        ("manual", "perhaps"),
+    ],
+)
+def test_a_bad_field_is_a_400_naming_the_field(api, field, value):
+    response = api.post(TV_MATCH, {"type": 4, field: value}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert body["message"].startswith(f"{field}:")
+    assert field in body["extra"]["fields"]
+
+
+def test_a_missing_type_is_a_400(api):
+    response = api.post(TV_MATCH, {"title": "x"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("type:")
+
+
+def test_every_match_guid_uses_the_provider_identifier(api, spec_library, settings):
+    settings.PLEX_TV_IDENTIFIER = "tv.plex.agents.custom.other.tv"
+    items = _metadata(api.post(TV_MATCH, {"type": 4, "title": SCENE_UUID}, format="json"))
+    pattern = re.compile(r"^tv\.plex\.agents\.custom\.other\.tv://(movie|show|season|episode)/[A-Za-z0-9_-]+$")
+    assert [bool(pattern.match(items[0][k])) for k in ("guid", "parentGuid", "grandparentGuid")] == [True] * 3
+    assert (
+        api.post(TV_MATCH, {"type": 4, "title": SCENE_UUID}, format="json").json()["MediaContainer"]["identifier"]
+        == settings.PLEX_TV_IDENTIFIER
+    )
