@@ -8,7 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from movies.models import Movie, MoviePerformer
-from scenes.services import credits_from_tpdb, media_values_from_tpdb, site_for_tpdb_media
+from scenes.models import MatchPin
+from scenes.services import credits_from_tpdb, media_values_from_tpdb, site_for_tpdb_media, tpdb_ref_id
+from tpdbprovider.core.cache import MOVIE_DETAIL, cache_service
+from tpdbprovider.tpdb.client import tpdb_client
+from tpdbprovider.tpdb.errors import TPDBNotFoundError
 from tpdbprovider.tpdb.schemas import TPDBScene
 
 _TRAILING_PARENTHETICAL_RE = re.compile(r"\s*\([^()]*\)\s*$")
@@ -47,3 +51,20 @@ def movie_mark_missing_upstream(*, movie: Movie) -> None:
     """TPDB answered 404 for this movie: flag it and keep the last good data."""
     Movie.objects.filter(pk=movie.pk).update(is_missing_upstream=True, updated_at=timezone.now())
     movie.is_missing_upstream = True
+
+
+def movie_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Movie:
+    """Fetch one movie by uuid, numeric id, slug or TPDB URL, cache its detail JSON and store it."""
+    data = tpdb_client(lane=lane).get_movie(tpdb_ref_id(ref))
+    cache_service.set(MOVIE_DETAIL, {"id": data.id}, data.raw)
+    return movie_upsert_from_tpdb(data=data)
+
+
+def movie_refresh_from_tpdb(*, movie: Movie, lane: str = "background") -> Movie:
+    """Refetch a stored movie. A 404 keeps its data, flags it missing upstream and its pins as needing a rematch."""
+    try:
+        return movie_fetch_from_tpdb(ref=str(movie.tpdb_id), lane=lane)
+    except TPDBNotFoundError:
+        movie_mark_missing_upstream(movie=movie)
+        MatchPin.objects.filter(tpdb_id=movie.tpdb_id).update(is_needs_rematch=True, updated_at=timezone.now())
+        raise

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from scenes.models import Performer, Scene
+from scenes.models import MediaFields, Performer, Scene
 
 
 def _uuid_or_none(value: str | uuid.UUID) -> uuid.UUID | None:
@@ -44,3 +45,24 @@ def scenes_for_site_dates(*, site_ids: Iterable[int], dates_from: dt.date, dates
 def performer_get(*, tpdb_id: str | uuid.UUID) -> Performer | None:
     key = _uuid_or_none(tpdb_id)
     return Performer.objects.filter(tpdb_id=key).first() if key else None
+
+
+# Refresh policy: incomplete rows (seen only in a search) hourly, recent releases daily (TPDB fills them in over
+# the first weeks), complete old rows monthly.
+INCOMPLETE_REFRESH = dt.timedelta(hours=1)
+RECENT_RELEASE = dt.timedelta(days=60)
+RECENT_REFRESH = dt.timedelta(days=1)
+COMPLETE_REFRESH = dt.timedelta(days=30)
+
+
+def media_stale(*, model: type[MediaFields], now: dt.datetime, older_than: dt.timedelta | None = None) -> QuerySet[Any]:
+    """Rows of ``model`` due for a refresh, oldest fetch first; ``older_than`` replaces the policy with one age."""
+    rows = model.objects.filter(is_missing_upstream=False)
+    if older_than is not None:
+        return rows.filter(fetched_at__lt=now - older_than).order_by("fetched_at")
+    due = (
+        Q(is_complete=False, fetched_at__lt=now - INCOMPLETE_REFRESH)
+        | Q(release_date__gte=(now - RECENT_RELEASE).date(), fetched_at__lt=now - RECENT_REFRESH)
+        | Q(fetched_at__lt=now - COMPLETE_REFRESH)
+    )
+    return rows.filter(due).order_by("fetched_at")

@@ -7,10 +7,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from scenes.models import MediaFields, Performer, Scene, ScenePerformer
+from scenes.models import MatchPin, MediaFields, Performer, Scene, ScenePerformer
 from sites.models import Site
 from sites.selectors import site_get_by_tpdb_numeric_id
 from sites.services import fit_to_column, site_upsert_from_tpdb
+from tpdbprovider.core.cache import SCENE_DETAIL, cache_service
+from tpdbprovider.matching.parser import find_ref
+from tpdbprovider.tpdb.client import tpdb_client
+from tpdbprovider.tpdb.errors import TPDBNotFoundError
 from tpdbprovider.tpdb.schemas import TPDBPerformer, TPDBPerformerCredit, TPDBScene
 
 DETAIL_ONLY_FIELDS = ("tags", "directors")
@@ -134,3 +138,27 @@ def scene_mark_missing_upstream(*, scene: Scene) -> None:
     """TPDB answered 404 for this scene: flag it and keep the last good data."""
     Scene.objects.filter(pk=scene.pk).update(is_missing_upstream=True, updated_at=timezone.now())
     scene.is_missing_upstream = True
+
+
+def scene_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Scene:
+    """Fetch one scene by uuid, numeric id, slug or TPDB URL, cache its detail JSON and store it."""
+    ref = tpdb_ref_id(ref)
+    data = tpdb_client(lane=lane).get_scene(ref)
+    cache_service.set(SCENE_DETAIL, {"id": data.id}, data.raw)
+    return scene_upsert_from_tpdb(data=data)
+
+
+def scene_refresh_from_tpdb(*, scene: Scene, lane: str = "background") -> Scene:
+    """Refetch a stored scene. A 404 keeps its data, flags it missing upstream and its pins as needing a rematch."""
+    try:
+        return scene_fetch_from_tpdb(ref=str(scene.tpdb_id), lane=lane)
+    except TPDBNotFoundError:
+        scene_mark_missing_upstream(scene=scene)
+        MatchPin.objects.filter(tpdb_id=scene.tpdb_id).update(is_needs_rematch=True, updated_at=timezone.now())
+        raise
+
+
+def tpdb_ref_id(text: str) -> str:
+    """The id inside a TPDB URL, ``[tpdbid=…]`` tag or bare uuid; otherwise the stripped text (slug or number)."""
+    ref = find_ref(text)
+    return ref.id if ref else text.strip().rstrip("/").rsplit("/", 1)[-1]

@@ -46,3 +46,18 @@ class SiteAlias(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.alias} → {self.site_id}"
+
+
+class SiteYearSync(TimeStampedModel):
+    """A site's scenes for one year were fetched from TPDB (the prefetch that makes the next match local)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="year_syncs")
+    year = models.PositiveSmallIntegerField()
+    synced_at = models.DateTimeField()
+    scene_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "year"], name="uniq_site_year_sync")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id}/{self.year}"

@@ -5,13 +5,19 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from sites.models import Site
+from sites.models import Site, SiteAlias, SiteYearSync
+from tpdbprovider.core.cache import SITE_LIST, cache_service
+from tpdbprovider.matching.parser import normalize_key
+from tpdbprovider.matching.sites import load_default_aliases
+from tpdbprovider.tpdb.client import TPDBClient, tpdb_client
 from tpdbprovider.tpdb.schemas import TPDBSite
 
 SLUG_MAX_LENGTH = 100  # leaves room for "-<numeric id>" inside Site.slug's 120 characters
@@ -94,3 +100,96 @@ def site_mark_missing_upstream(*, site: Site) -> None:
     """TPDB answered 404 for this site: flag it and keep the last good data."""
     Site.objects.filter(pk=site.pk).update(is_missing_upstream=True, updated_at=timezone.now())
     site.is_missing_upstream = True
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    pages: int = 0
+
+
+ProgressFn = Callable[[int, int], None]  # (items done, items total)
+
+
+def sites_sync_from_tpdb(*, is_dry_run: bool = False, progress: ProgressFn | None = None) -> SyncSummary:
+    """Fetch every TPDB site (pages of 100, cached for CACHE_TTL_SITE_LIST) and upsert them; then seed aliases."""
+    client = tpdb_client(lane="background")
+    fetched = created = updated = pages = 0
+    page_no, last_page = 1, 1
+    while page_no <= last_page:
+        raw = cache_service.get_or_fetch(
+            SITE_LIST, {"page": page_no, "per_page": 100}, lambda p=page_no: _site_page_json(client, p)
+        )
+        last_page = max(1, int(raw["last_page"]))
+        pages += 1
+        for item in raw["data"]:
+            data = TPDBSite.from_json(item)
+            fetched += 1
+            exists = Site.objects.filter(tpdb_numeric_id=data.id).exists()
+            if not is_dry_run:
+                site_upsert_from_tpdb(data=data)
+            created, updated = (created, updated + 1) if exists else (created + 1, updated)
+        if progress:
+            progress(fetched, int(raw.get("total") or fetched))
+        page_no += 1
+    if not is_dry_run:
+        site_aliases_seed_defaults()
+    return SyncSummary(fetched=fetched, created=created, updated=updated, pages=pages)
+
+
+def _site_page_json(client: TPDBClient, page: int) -> dict[str, Any]:
+    result = client.list_sites(page=page, per_page=100)
+    return {"data": [s.raw for s in result.items], "last_page": result.meta.last_page, "total": result.meta.total}
+
+
+def site_aliases_seed_defaults() -> int:
+    """Store the shipped abbreviation codes for sites we know, once; a person's aliases are never touched."""
+    by_key: dict[str, int] = {}
+    for pk, name, short_name in Site.objects.values_list("pk", "name", "short_name"):
+        by_key.setdefault(normalize_key(short_name or ""), pk)
+        by_key.setdefault(normalize_key(name), pk)
+    existing = set(SiteAlias.objects.values_list("alias", flat=True))
+    rows = [
+        SiteAlias(site_id=by_key[normalize_key(target)], alias=code, source=SiteAlias.Source.DEFAULT)
+        for code, target in load_default_aliases().items()
+        if code not in existing and normalize_key(target) in by_key
+    ]
+    SiteAlias.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def site_year_prefetch(
+    *,
+    site: Site,
+    year: int | None,
+    lane: str = "background",
+    is_dry_run: bool = False,
+    progress: ProgressFn | None = None,
+) -> int:
+    """Fetch and store every scene of ``site`` released in ``year`` (every year when None); returns how many."""
+    from scenes.services import scene_upsert_from_tpdb  # scenes.services imports this module
+
+    if site.tpdb_numeric_id is None:
+        return 0
+    client = tpdb_client(lane=lane)
+    seen = 0
+    page_no, last_page = 1, 1
+    while page_no <= last_page:
+        result = client.get_site_scenes(site.tpdb_numeric_id, page=page_no, per_page=100, year=year)
+        last_page = result.meta.last_page
+        for data in result.items:
+            if year is not None and data.date is not None and data.date.year != year:
+                continue  # TPDB may ignore the year filter; the date floor keeps later years out only partly
+            seen += 1
+            if not is_dry_run:
+                scene_upsert_from_tpdb(data=data)
+        if progress:
+            progress(seen, result.meta.total)
+        page_no += 1
+    if not is_dry_run and year is not None:
+        SiteYearSync.objects.update_or_create(
+            site=site, year=year, defaults={"synced_at": timezone.now(), "scene_count": seen}
+        )
+    return seen

@@ -9,6 +9,11 @@ import pytest
 import redis
 from django.conf import settings
 
+from tests.fake_tpdb import Catalog, FakeTPDB
+from tpdbprovider.core.breaker import reset_breaker
+from tpdbprovider.core.cache import cache_service
+from tpdbprovider.core.ratelimit import reset_limiter
+
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -38,3 +43,28 @@ def redis_url() -> Iterator[str]:
     yield TEST_REDIS_URL
     client.flushdb()
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> Iterator[None]:
+    """Limiter, breaker and the memory cache tier are per process: every test starts from a clean slate."""
+    reset_limiter()
+    reset_breaker()
+    cache_service.reset_memory()
+    yield
+    reset_limiter()
+    reset_breaker()
+    cache_service.reset_memory()
+
+
+@pytest.fixture
+def fake_tpdb(settings) -> Iterator[FakeTPDB]:
+    """The in-project fake TPDB on 127.0.0.1 serving tests/fixtures/tpdb; the client is pointed at it."""
+    with FakeTPDB(Catalog.from_fixtures()) as fake:
+        settings.TPDB_BASE_URL = fake.base_url
+        settings.TPDB_API_KEY = fake.token
+        settings.TPDB_MAX_RETRIES = 0
+        settings.TPDB_RATE_LIMIT = 1000.0
+        settings.TPDB_RATE_BURST = 1000
+        reset_limiter()
+        yield fake

@@ -122,7 +122,7 @@ def _sanitize(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
-def _find_ref(text: str) -> TpdbRef | None:
+def find_ref(text: str) -> TpdbRef | None:
     if m := _TPDB_URL.search(text):
         kind = {"scenes": "scene", "movies": "movie", "jav": "scene"}[m.group(1).lower()]
         return TpdbRef(kind=kind, id=m.group(2))
@@ -241,7 +241,7 @@ def parse(text: str) -> ParsedScene:
 
 
 def _parse(raw: str) -> ParsedScene:
-    ref = _find_ref(raw)
+    ref = find_ref(raw)
     name = re.split(r"[\\/]", raw.strip())[-1].strip()
     stem = _strip_copy_suffix(_strip_extension(name)).strip()
     tracker_year = None
@@ -372,7 +372,7 @@ def _parse_request(inp: MatchInput) -> ParsedScene:
         merged = replace(merged, release_date=inp.date, year=inp.date.year)
     if merged.year is None and inp.year:
         merged = replace(merged, year=inp.year)
-    ref = merged.tpdb_ref or _find_ref(_sanitize(inp.title))
+    ref = merged.tpdb_ref or find_ref(_sanitize(inp.title))
     tokens = tuple(dict.fromkeys((*merged.site_tokens, *extra_tokens)))
     return replace(merged, site_tokens=tokens, tpdb_ref=ref)
 

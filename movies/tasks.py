@@ -1,0 +1,22 @@
+"""Movie tasks: refresh one movie."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from movies.selectors import movie_get
+from movies.services import movie_refresh_from_tpdb
+from sites.tasks import run_with_tpdb_retries
+from tpdbprovider.tpdb.errors import TPDBNotFoundError
+
+
+@shared_task(bind=True, acks_late=True, name="movies.tasks.movie_refresh")
+def movie_refresh(self: Task, movie_id: int) -> str:
+    movie = movie_get(movie_id=movie_id)
+    if movie is None:
+        return "gone"
+    try:
+        run_with_tpdb_retries(self, lambda: movie_refresh_from_tpdb(movie=movie))
+    except TPDBNotFoundError:
+        return "missing upstream"
+    return "refreshed"
