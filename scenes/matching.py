@@ -2,41 +2,56 @@
 
 The interface is ``MatchRequest`` → ``match_show`` / ``match_season`` / ``match_episode`` / ``match_movie`` →
 ``list[MatchResult]``. Automatic requests get at most one result, and only a clearly good one; manual (Fix Match)
-requests get up to ``MAX_MANUAL_RESULTS``. TPDB failures are logged and answered with no result, never raised.
+requests get up to ``MAX_MANUAL_RESULTS``. TPDB failures are logged and answered from what is stored, never raised.
 
-This is the first, deliberately simple implementation: pins (TPDB URL, ``[tpdbid=…]``, bare uuid), local site lookup
-and one TPDB ``parse`` search. The retrieval and scoring below are meant to be replaced by ``tpdbprovider.matching``.
+Episodes and movies go through the engine in ``tpdbprovider.matching``: the request is parsed, its site resolved
+against the local Site table and its editable aliases, candidates come from stored scenes of that site and date first,
+then from one TPDB ``parse`` search (plus a movie search when the evidence allows a movie); they are scored and the
+automatic answer goes only to a clear winner. Each automatic decision is stored as a ``MatchDecision`` (the review
+queue), and a person's ``MatchPin`` for the same Plex item wins over all of this.
 """
 
 from __future__ import annotations
 
 import datetime
-import difflib
+import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from django.conf import settings
-from django.db.models import Q
+from django.core.cache import cache
+from django.db.models import Prefetch, Q
 from django.utils.text import slugify
+from rapidfuzz import fuzz
 
-from movies.models import Movie
+from movies.models import Movie, MoviePerformer
 from movies.services import movie_upsert_from_tpdb
-from scenes.models import Scene
+from scenes.models import MatchDecision, MatchPin, Scene, ScenePerformer
 from scenes.services import scene_upsert_from_tpdb
-from sites.models import Site, SiteAlias
-from sites.services import site_upsert_from_tpdb
+from sites.models import Site, SiteAlias, SiteYearSync
+from sites.services import site_index_get, site_upsert_from_tpdb
+from tpdbprovider.core.cache import SCENE_SEARCH, cache_service
+from tpdbprovider.core.tasks import enqueue
+from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, Decision, ScoredCandidate, decide, rank
+from tpdbprovider.matching.parser import MatchInput, ParsedScene, TpdbRef, find_ref, normalize_key, parse_request
+from tpdbprovider.matching.sites import SiteHit, SiteIndex
 from tpdbprovider.tpdb.client import TPDBClient, tpdb_client
 from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
-from tpdbprovider.tpdb.schemas import TPDBPage, TPDBScene, TPDBSite
+from tpdbprovider.tpdb.schemas import TPDBScene
 
 logger = logging.getLogger(__name__)
 
 MAX_MANUAL_RESULTS = 10
-T = TypeVar("T")
 MatchKind = Literal["show", "season", "episode", "movie", "scene_as_movie"]
+# Stored scenes this far around a parsed date are local candidates; TPDB dates lag up to ~25 days for some sites.
+LOCAL_DAYS_BEFORE = 2
+LOCAL_DAYS_AFTER = 30
+# A local answer this sure skips TPDB even when the site-year was never prefetched.
+LOCAL_SURE = 95
+PREFETCH_FRESH = datetime.timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -76,11 +91,11 @@ def match_season(req: MatchRequest) -> list[MatchResult]:
 
 
 def match_episode(req: MatchRequest) -> list[MatchResult]:
-    return _guarded(req, _episode_candidates)
+    return _pinned(req) if _has_pin(req) else _engine_match(req)
 
 
 def match_movie(req: MatchRequest) -> list[MatchResult]:
-    return _guarded(req, _movie_candidates)
+    return _pinned(req) if _has_pin(req) else _engine_match(req)
 
 
 def _guarded(req: MatchRequest, find: Callable[[MatchRequest], list[MatchResult]]) -> list[MatchResult]:
@@ -109,134 +124,404 @@ def _select(results: list[MatchResult], *, is_manual: bool) -> list[MatchResult]
     return ranked[:1]
 
 
-# --- evidence from the request ------------------------------------------------------------------------------------
-
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_TPDB_URL = re.compile(r"(?:theporndb\.net|metadataapi\.net)/(scenes|movies|sites)/([A-Za-z0-9_-]+)", re.IGNORECASE)
-_TPDB_TAG = re.compile(r"\[(?:tpdb|theporndb)id=([A-Za-z0-9_-]+)\]", re.IGNORECASE)
-_BARE_UUID = re.compile(rf"(?<![0-9A-Za-z-])({_UUID})(?![0-9A-Za-z-])")
-_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)[.\-_ ](\d\d)[.\-_ ](\d\d)(?!\d)")
-_SHORT_DATE = re.compile(r"(?<![\d])(\d\d)\.(\d\d)\.(\d\d)(?![\d])")
-_EXTENSION = re.compile(r"\.[A-Za-z0-9]{2,4}$")
-_WORD = re.compile(r"[a-z0-9]+")
+# --- pins: a person's answer, or a TPDB id in the name --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Pin:
-    collection: str | None  # "scenes", "movies", "sites" or None when only an id was given
-    tpdb_id: str
+def request_key_for(req: MatchRequest) -> str:
+    """Identity of the Plex item asked about: its file's basename when Plex sent one, else the titles it sent.
+
+    A basename (not the full path) keeps a pin valid when the library is moved or mounted elsewhere.
+    """
+    basename = req.filename.replace("\\", "/").rsplit("/", 1)[-1].strip().lower()
+    if basename:
+        identity = f"file|{basename}"
+    else:
+        parts = (req.title, req.grandparent_title, req.parent_title, req.year, req.date, req.index, req.parent_index)
+        identity = "meta|" + "|".join("" if p is None else str(p).strip().lower() for p in parts)
+    return hashlib.sha256(f"{req.provider}|{req.type}|{identity}".encode()).hexdigest()
 
 
-def _find_pin(*texts: str) -> _Pin | None:
-    """A TPDB id the user typed: a theporndb.net URL, ``[tpdbid=…]`` / ``[theporndbid=…]`` or a bare uuid."""
-    for text in texts:
-        if url := _TPDB_URL.search(text):
-            return _Pin(collection=url[1].lower(), tpdb_id=url[2])
-        if tag := _TPDB_TAG.search(text):
-            return _Pin(collection=None, tpdb_id=tag[1])
-        if bare := _BARE_UUID.search(text):
-            return _Pin(collection=None, tpdb_id=bare[1].lower())
+def _has_pin(req: MatchRequest) -> bool:
+    return (
+        _ref_in(req) is not None
+        or MatchPin.objects.filter(provider=req.provider, request_key=request_key_for(req)).exists()
+    )
+
+
+def _ref_in(req: MatchRequest) -> TpdbRef | None:
+    for text in (req.title, req.filename):
+        if ref := find_ref(text[:4096]):
+            return ref
     return None
 
 
-def _basename(filename: str) -> str:
-    return _EXTENSION.sub("", filename.replace("\\", "/").rsplit("/", 1)[-1])
+def _pinned(req: MatchRequest) -> list[MatchResult]:
+    """A stored pin first (a person decided), then a TPDB id typed into the title or the file name."""
+    pin = MatchPin.objects.filter(provider=req.provider, request_key=request_key_for(req)).first()
+    try:
+        if pin is not None:
+            if pin.is_not_in_tpdb or not pin.tpdb_id:
+                return []
+            item = _resolve_ref(TpdbRef(kind=_pin_kind(pin.rating_key), id=str(pin.tpdb_id)), req)
+        else:
+            ref = _ref_in(req)
+            item = _resolve_ref(ref, req) if ref else None
+    except TPDBError as exc:
+        logger.warning("Pinned item could not be fetched (%s)", exc.__class__.__name__)
+        return []
+    if item is None:
+        return []
+    return [MatchResult(item, _kind_for(item, req), 100)]
 
 
-def _folder(filename: str) -> str:
-    parts = filename.replace("\\", "/").split("/")
-    return parts[-2] if len(parts) > 1 else ""
+def _pin_kind(rating_key: str) -> str | None:
+    return (
+        "movie" if rating_key.startswith("tpdb-movie-") else "scene" if rating_key.startswith("tpdb-scene-") else None
+    )
 
 
-def _find_date(text: str) -> datetime.date | None:
-    for match, century in ((_DATE.search(text), 0), (_SHORT_DATE.search(text), 2000)):
-        if match:
-            try:
-                return datetime.date(century + int(match[1]), int(match[2]), int(match[3]))
-            except ValueError:
-                continue
-    return None
+def _kind_for(item: Scene | Movie, req: MatchRequest) -> MatchKind:
+    if isinstance(item, Movie):
+        return "movie"
+    return "episode" if req.type == 4 else "scene_as_movie"
 
 
-def _norm(text: str) -> str:
-    return "".join(_WORD.findall(text.lower()))
-
-
-def _similarity(text: str, title: str) -> float:
-    """1.0 for the same words, 0.9 when the title is inside the text (extra noise), else a damped edit ratio."""
-    text_norm, title_norm = _norm(text), _norm(title)
-    if not text_norm or not title_norm:
-        return 0.0
-    if text_norm == title_norm:
-        return 1.0
-    if title_norm in text_norm:
-        return 0.9
-    return 0.8 * difflib.SequenceMatcher(None, text_norm[:300], title_norm[:300]).ratio()
-
-
-def _title_hint(stem: str, site: Site | None) -> str:
-    """The file name without its date and its leading site name: what is left should be the scene title."""
-    text = _SHORT_DATE.sub(" ", _DATE.sub(" ", stem))
-    hint = _norm(text)
-    for name in (site.name, site.short_name) if site is not None else ():
-        if _norm(name) and hint.startswith(_norm(name)):
-            return hint[len(_norm(name)) :]
-    return hint
-
-
-# --- TPDB access --------------------------------------------------------------------------------------------------
-
-
-def _client() -> TPDBClient:
-    return tpdb_client(lane="interactive")
-
-
-def _items(page: TPDBPage[T]) -> list[T]:
-    return list(page.items)
-
-
-def _store_site(data: TPDBSite) -> Site:
-    return site_upsert_from_tpdb(data=data)
-
-
-def _store_scene(data: TPDBScene) -> Scene:
-    return scene_upsert_from_tpdb(data=data)
-
-
-def _store_movie(data: TPDBScene) -> Movie:
-    return movie_upsert_from_tpdb(data=data)
-
-
-def _resolve_pin(pin: _Pin, wanted: tuple[str, ...]) -> Site | Scene | Movie | None:
-    """The pinned item from the database, else fetched from TPDB and stored; None when TPDB has no such item."""
-    for collection in wanted:
-        if pin.collection not in (None, collection):
-            continue
-        stored = _stored(collection, pin.tpdb_id)
+def _resolve_ref(ref: TpdbRef, req: MatchRequest) -> Scene | Movie | None:
+    """The referenced scene or movie, from the database or fetched and stored; None when TPDB has no such item."""
+    kinds = [ref.kind] if ref.kind else (["scene"] if req.type == 4 else ["scene", "movie"])
+    if req.type == 4 and "scene" not in kinds:
+        return None
+    is_uuid = re.fullmatch(r"[0-9a-fA-F-]{36}", ref.id) is not None
+    for kind in kinds:
+        model: type[Scene] | type[Movie] = Scene if kind == "scene" else Movie
+        stored = model.objects.filter(Q(tpdb_id=ref.id) if is_uuid else Q(slug=ref.id)).first()
         if stored is not None:
             return stored
+    client = tpdb_client(lane="interactive")
+    for kind in kinds:
         try:
-            if collection == "sites":
-                return _store_site(_client().get_site(pin.tpdb_id))
-            if collection == "scenes":
-                return _store_scene(_client().get_scene(pin.tpdb_id))
-            return _store_movie(_client().get_movie(pin.tpdb_id))
+            if kind == "scene":
+                return scene_upsert_from_tpdb(data=client.get_scene(ref.id))
+            return movie_upsert_from_tpdb(data=client.get_movie(ref.id))
         except TPDBNotFoundError:
             continue
     return None
 
 
-def _stored(collection: str, tpdb_id: str) -> Site | Scene | Movie | None:
-    """A stored item by uuid (any collection) or by TPDB slug (scenes and movies; sites have none)."""
-    is_uuid = re.fullmatch(_UUID, tpdb_id) is not None
-    if collection == "sites":
-        return Site.objects.filter(tpdb_id=tpdb_id).first() if is_uuid else None
-    model = Scene if collection == "scenes" else Movie
-    lookup = Q(tpdb_id=tpdb_id) if is_uuid else Q(slug=tpdb_id)
-    return model.objects.filter(lookup).first()
+# --- the engine: episodes and movies ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pool:
+    """Candidates by engine key, with where each came from (a stored row or TPDB data not yet stored)."""
+
+    candidates: dict[str, Candidate]
+    stored: dict[str, Scene | Movie]
+    fetched: dict[str, TPDBScene]
+
+    def add_stored(self, item: Scene | Movie) -> None:
+        key = _engine_key(item)
+        self.candidates[key] = _candidate_from_row(item)
+        self.stored[key] = item
+
+    def add_fetched(self, data: TPDBScene, kind: str) -> None:
+        key = f"{kind}:{data.id}"
+        if key not in self.stored:
+            self.candidates[key] = _candidate_from_tpdb(data, kind)
+            self.fetched[key] = data
+
+
+def _engine_match(req: MatchRequest) -> list[MatchResult]:
+    parsed = parse_request(
+        MatchInput(
+            title=req.title[:4096],
+            year=req.year,
+            filename=req.filename[:4096],
+            grandparent_title=req.grandparent_title[:1024],
+            parent_title=req.parent_title[:1024],
+            date=req.date,
+            index=req.index,
+            parent_index=req.parent_index,
+            kind="episode" if req.type == 4 else "movie",
+        )
+    )
+    index = site_index_get()
+    hits = index.resolve(parsed.site_tokens)
+    wants_movies = req.type == 1 and not (hits and parsed.release_date)
+    pool = _Pool({}, {}, {})
+    for item in _local_candidates(parsed, hits, index):
+        pool.add_stored(item)
+
+    decision = _decide(req, parsed, hits, index, pool)
+    if not _is_settled_locally(decision, parsed, hits):
+        _fetch_candidates(req, parsed, pool, wants_movies=wants_movies)
+        if not hits and _learn_sites(pool):
+            index = site_index_get(force=True)
+            hits = index.resolve(parsed.site_tokens)
+        decision = _decide(req, parsed, hits, index, pool)
+
+    if not req.manual:
+        _record_decision(req, parsed, decision)
+    answers = decision.ranked if req.manual else ([decision.accepted] if decision.accepted else [])
+    results = [_result_for(scored, pool, req) for scored in answers[:MAX_MANUAL_RESULTS]]
+    if decision.accepted is not None and not req.manual:
+        _queue_prefetch(results[0].item)
+    return results
+
+
+def _decide(req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, pool: _Pool) -> Decision:
+    candidates = [c for c in pool.candidates.values() if req.type == 1 or c.kind == "scene"]
+    ranked = rank(parsed, hits, index, candidates)
+    return decide(
+        ranked,
+        manual=req.manual,
+        accept_threshold=settings.PLEX_MATCH_ACCEPT_THRESHOLD,
+        margin=settings.PLEX_MATCH_MARGIN,
+        has_site=bool(hits),
+    )
+
+
+def _learn_sites(pool: _Pool) -> bool:
+    """Store the sites of fetched candidates we did not know (a library matched before any site sync); True if any.
+
+    Also queues the full site sync once, so the next requests resolve sites locally.
+    """
+    from sites.tasks import sites_sync  # sites.tasks imports the services this module uses
+
+    known = set(Site.objects.values_list("tpdb_numeric_id", flat=True))
+    new_sites = {d.site.id: d.site for d in pool.fetched.values() if d.site is not None and d.site.id not in known}
+    for data in new_sites.values():
+        site_upsert_from_tpdb(data=data)
+    if new_sites and cache.add("sites-sync-queued", 1, timeout=6 * 3600):
+        enqueue(sites_sync)
+    return bool(new_sites)
+
+
+def _is_settled_locally(decision: Decision, parsed: ParsedScene, hits: list[SiteHit]) -> bool:
+    """Skip TPDB when the stored rows already give a clear answer and cannot be missing a rival.
+
+    Rivals cannot be missing when the site's year was prefetched recently (every scene of it is stored); otherwise
+    only a near-certain local answer is trusted.
+    """
+    best = decision.accepted
+    if best is None or decision.reason != "accepted":
+        return False
+    if best.confidence >= LOCAL_SURE:
+        return True
+    site_id, released = best.candidate.site_id, best.candidate.released_on
+    if site_id is None or released is None or not hits:
+        return False
+    fresh_after = datetime.datetime.now(tz=datetime.UTC) - PREFETCH_FRESH
+    return SiteYearSync.objects.filter(
+        site__tpdb_numeric_id=site_id, year=released.year, synced_at__gte=fresh_after
+    ).exists()
+
+
+def _local_candidates(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex) -> Iterable[Scene]:
+    """Stored scenes of the resolved sites (and their families) around the parsed dates."""
+    dates = parsed.dates
+    if not hits or not dates:
+        return []
+    tpdb_site_ids: set[int] = set()
+    for hit in hits:
+        tpdb_site_ids |= index.family_of(hit.entry.id) | {hit.entry.id}
+    start = min(dates) - datetime.timedelta(days=LOCAL_DAYS_BEFORE)
+    end = max(dates) + datetime.timedelta(days=LOCAL_DAYS_AFTER)
+    return _with_credits(
+        Scene.objects.filter(site__tpdb_numeric_id__in=tpdb_site_ids, release_date__range=(start, end))
+        .select_related("site")
+        .order_by("release_date")[:200]
+    )
+
+
+def _with_credits(queryset: Any) -> Any:
+    credits = Prefetch(
+        "credits", queryset=ScenePerformer.objects.select_related("performer", "performer__parent").order_by("order")
+    )
+    return queryset.prefetch_related(credits)
+
+
+def _fetch_candidates(req: MatchRequest, parsed: ParsedScene, pool: _Pool, *, wants_movies: bool) -> None:
+    """One TPDB parse search (cached for CACHE_TTL_SCENE_SEARCH), and a movie search when a movie is possible."""
+    client = tpdb_client(lane="interactive")
+    query = parsed.to_search_query()[:500]
+    try:
+        if query:
+            for raw in _cached_search(client, "scenes", {"parse": query}):
+                pool.add_fetched(TPDBScene.from_json(raw), "scene")
+        movie_title = (parsed.title or req.title).strip()[:300]
+        if wants_movies and movie_title:
+            for raw in _cached_search(client, "movies", {"q": movie_title, "year": req.year or parsed.year}):
+                pool.add_fetched(TPDBScene.from_json(raw), "movie")
+    except TPDBError as exc:
+        # Answer from what is stored: the decision then only sees local rivals, which is why it stays conservative.
+        logger.warning("Match search: TPDB failed (%s); deciding on stored scenes", exc.__class__.__name__)
+
+
+def _cached_search(client: TPDBClient, collection: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def fetch() -> list[dict[str, Any]]:
+        if collection == "scenes":
+            page = client.search_scenes(parse=params["parse"])
+        else:
+            page = client.search_movies(q=params["q"], year=params["year"])
+        return [item.raw for item in page.items]
+
+    result: list[dict[str, Any]] = cache_service.get_or_fetch(
+        SCENE_SEARCH, {"collection": collection, **params}, fetch, stale_on=(TPDBError,)
+    )
+    return result
+
+
+def _result_for(scored: ScoredCandidate, pool: _Pool, req: MatchRequest) -> MatchResult:
+    key = scored.candidate.key
+    item = pool.stored.get(key)
+    if item is None:
+        data = pool.fetched[key]
+        item = (
+            scene_upsert_from_tpdb(data=data) if scored.candidate.kind == "scene" else movie_upsert_from_tpdb(data=data)
+        )
+        pool.stored[key] = item
+    return MatchResult(item, _kind_for(item, req), scored.confidence)
+
+
+def _record_decision(req: MatchRequest, parsed: ParsedScene, decision: Decision) -> None:
+    """Store what Plex asked, the scored candidates and the outcome (abstentions feed the review queue)."""
+    accepted = decision.accepted
+    chosen = _rating_key(accepted.candidate) if accepted else ""
+    MatchDecision.objects.update_or_create(
+        provider=req.provider,
+        request_key=request_key_for(req),
+        defaults={
+            "request_type": req.type,
+            "request": _request_json(req),
+            "parsed": _parsed_json(parsed),
+            "candidates": [_scored_json(s) for s in decision.ranked[:MAX_MANUAL_RESULTS]],
+            "chosen_rating_key": chosen,
+            "confidence": accepted.confidence
+            if accepted
+            else (decision.ranked[0].confidence if decision.ranked else None),
+            "state": MatchDecision.State.AUTO if accepted else MatchDecision.State.ABSTAINED,
+            "reason": decision.reason,
+        },
+    )
+
+
+def _queue_prefetch(item: Site | tuple[Site, int] | Scene | Movie) -> None:
+    """After a scene match, fetch the rest of its site's year in the background so the next file is local."""
+    from sites.tasks import site_year_prefetch_task  # sites.tasks imports the services this module uses
+
+    if not isinstance(item, Scene) or item.site_id is None or item.release_date is None:
+        return
+    year = item.release_date.year
+    fresh_after = datetime.datetime.now(tz=datetime.UTC) - PREFETCH_FRESH
+    if SiteYearSync.objects.filter(site_id=item.site_id, year=year, synced_at__gte=fresh_after).exists():
+        return
+    if cache.add(f"prefetch-queued:{item.site_id}:{year}", 1, timeout=3600):
+        enqueue(site_year_prefetch_task, site_id=item.site_id, year=year)
+
+
+# --- candidates from rows and from TPDB data ----------------------------------------------------------------------
+
+
+def _engine_key(item: Scene | Movie) -> str:
+    return f"{'movie' if isinstance(item, Movie) else 'scene'}:{item.tpdb_id}"
+
+
+def _rating_key(candidate: Candidate) -> str:
+    kind, tpdb_id = candidate.key.split(":", 1)
+    return f"tpdb-{kind}-{tpdb_id}"
+
+
+def _candidate_from_row(item: Scene | Movie) -> Candidate:
+    credits: Iterable[ScenePerformer | MoviePerformer] = item.credits.all()
+    performers = []
+    for credit in credits:
+        parent = credit.performer.parent or (credit.performer if credit.performer.is_parent else None)
+        performers.append(
+            CandidatePerformer(
+                credited=credit.credited_name or credit.performer.name,
+                canonical=parent.name if parent else None,
+                aliases=tuple(parent.aliases or ()) if parent else (),
+                gender=credit.performer.gender or None,
+            )
+        )
+    site = item.site
+    return Candidate(
+        key=_engine_key(item),
+        kind="movie" if isinstance(item, Movie) else "scene",
+        title=item.title,
+        released_on=item.release_date,
+        site_id=site.tpdb_numeric_id if site else None,
+        site_name=site.name if site else "",
+        performers=tuple(performers),
+        duration_s=item.duration_s,
+    )
+
+
+def _candidate_from_tpdb(data: TPDBScene, kind: str) -> Candidate:
+    performers = tuple(
+        CandidatePerformer(
+            credited=credit.name,
+            canonical=credit.parent.name if credit.parent else None,
+            aliases=credit.parent.aliases if credit.parent else (),
+            gender=credit.gender,
+        )
+        for credit in data.performers
+    )
+    return Candidate(
+        key=f"{kind}:{data.id}",
+        kind=kind,
+        title=data.title,
+        released_on=data.date,
+        site_id=data.site.id if data.site else data.site_id,
+        site_name=data.site.name if data.site else "",
+        performers=performers,
+        duration_s=data.duration_s,
+    )
+
+
+def _request_json(req: MatchRequest) -> dict[str, Any]:
+    fields = ("type", "title", "parent_title", "grandparent_title", "year", "guid", "index", "parent_index", "filename")
+    data: dict[str, Any] = {f: getattr(req, f) for f in fields if getattr(req, f) not in ("", None)}
+    if req.date:
+        data["date"] = req.date.isoformat()
+    return data
+
+
+def _parsed_json(parsed: ParsedScene) -> dict[str, Any]:
+    return {
+        "site_tokens": list(parsed.site_tokens),
+        "dates": [d.isoformat() for d in parsed.dates],
+        "year": parsed.year,
+        "performers": list(parsed.performers),
+        "title": parsed.title,
+        "resolution": parsed.resolution,
+        "series_numbers": list(parsed.series_numbers),
+        "confidence": round(parsed.confidence, 2),
+        "search_query": parsed.to_search_query(),
+    }
+
+
+def _scored_json(scored: ScoredCandidate) -> dict[str, Any]:
+    c = scored.candidate
+    return {
+        "rating_key": _rating_key(c),
+        "kind": c.kind,
+        "title": c.title,
+        "site": c.site_name,
+        "date": c.released_on.isoformat() if c.released_on else None,
+        "performers": [p.canonical or p.credited for p in c.performers][:8],
+        "confidence": scored.confidence,
+        "breakdown": scored.breakdown,
+        "duplicates": [f"tpdb-{k.replace(':', '-', 1)}" for k in scored.duplicate_keys],
+    }
 
 
 # --- shows and seasons --------------------------------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    return normalize_key(text)
 
 
 def _site_score(name: str, site: Site | Any, *, is_alias: bool = False) -> int:
@@ -245,7 +530,7 @@ def _site_score(name: str, site: Site | Any, *, is_alias: bool = False) -> int:
         return 100
     if is_alias:
         return 95
-    return min(90, round(100 * _similarity(site.name, name)))
+    return min(90, round(fuzz.ratio(_norm(site.name), key)))
 
 
 def _site_candidates(name: str, *, limit: int) -> list[MatchResult]:
@@ -260,27 +545,22 @@ def _site_candidates(name: str, *, limit: int) -> list[MatchResult]:
     if any(r.score >= 95 for r in results):
         return results
     try:
-        remote = sorted(_items(_client().search_sites(q=name.strip())), key=lambda data: -_site_score(name, data))
+        remote = sorted(
+            tpdb_client(lane="interactive").search_sites(q=name.strip()).items,
+            key=lambda data: -_site_score(name, data),
+        )
     except TPDBError as exc:
         if not results:
             raise
         logger.warning("TPDB site search failed, answering from the database (%s)", exc.__class__.__name__)
         return results
     for data in remote[:limit]:
-        site = _store_site(data)
+        site = site_upsert_from_tpdb(data=data)
         results.append(MatchResult(site, "show", _site_score(name, site)))
     return results
 
 
-def _best_site(name: str) -> Site | None:
-    best = _select(_site_candidates(name, limit=1), is_manual=False)
-    return best[0].item if best and isinstance(best[0].item, Site) else None
-
-
 def _show_candidates(req: MatchRequest) -> list[MatchResult]:
-    if pin := _find_pin(req.title, req.filename):
-        site = _resolve_pin(pin, ("sites",))
-        return [MatchResult(site, "show", 100)] if isinstance(site, Site) else []
     name = req.title or _folder(req.filename)
     return _site_candidates(name, limit=MAX_MANUAL_RESULTS if req.manual else 1)
 
@@ -293,99 +573,6 @@ def _season_candidates(req: MatchRequest) -> list[MatchResult]:
     return [MatchResult((r.item, year), "season", r.score) for r in shows if isinstance(r.item, Site)]
 
 
-# --- episodes and movies ------------------------------------------------------------------------------------------
-
-
-def _scene_score(
-    *, site: Site | None, site_tpdb_id: int | None, day: datetime.date | None, released: Any, title: str, stem: str
-) -> int:
-    """Site, date and title agreement; without a date in the request the title carries that weight."""
-    has_site = site is not None and site_tpdb_id is not None and site_tpdb_id == site.tpdb_numeric_id
-    title_part = _similarity(stem, title)
-    if day is None:
-        return round(40 * has_site + 60 * title_part)
-    is_same_day = bool(released == day)
-    return round(35 * has_site + 35 * is_same_day + 30 * title_part)
-
-
-def _scenes_for(
-    *, site: Site | None, day: datetime.date | None, stem: str, kind: MatchKind, limit: int
-) -> list[MatchResult]:
-    """Stored scenes of the site on that day, then one TPDB parse search when none of them is a clear answer."""
-    results: list[MatchResult] = []
-    hint = _title_hint(stem, site)
-    if site is not None and day is not None:
-        for scene in Scene.objects.filter(site=site, release_date=day)[:20]:
-            score = _scene_score(
-                site=site, site_tpdb_id=site.tpdb_numeric_id, day=day, released=day, title=scene.title, stem=hint
-            )
-            results.append(MatchResult(scene, kind, score))
-    if any(r.score >= 95 for r in results) or not stem:
-        return results
-    query: dict[str, Any] = {"parse": stem}
-    if site is not None and site.tpdb_numeric_id is not None:
-        query["site_id"] = site.tpdb_numeric_id
-    if day is not None:
-        query["date"] = day.isoformat()
-    try:
-        found = _items(_client().search_scenes(**query))
-    except TPDBError as exc:
-        if not results:
-            raise
-        logger.warning("TPDB scene search failed, answering from the database (%s)", exc.__class__.__name__)
-        return results
-    scored = sorted(
-        (
-            (
-                _scene_score(
-                    site=site,
-                    site_tpdb_id=getattr(data.site, "id", data.site_id),
-                    day=day,
-                    released=data.date,
-                    title=data.title,
-                    stem=hint,
-                ),
-                data,
-            )
-            for data in found
-        ),
-        key=lambda pair: -pair[0],
-    )
-    results.extend(MatchResult(_store_scene(data), kind, score) for score, data in scored[:limit])
-    return results
-
-
-def _episode_candidates(req: MatchRequest) -> list[MatchResult]:
-    if pin := _find_pin(req.title, req.filename):
-        scene = _resolve_pin(pin, ("scenes",))
-        return [MatchResult(scene, "episode", 100)] if isinstance(scene, Scene) else []
-    stem = _basename(req.filename) or req.title
-    site = _best_site(req.grandparent_title or _folder(req.filename))
-    day = req.date or _find_date(stem)
-    return _scenes_for(site=site, day=day, stem=stem, kind="episode", limit=MAX_MANUAL_RESULTS if req.manual else 1)
-
-
-def _movie_candidates(req: MatchRequest) -> list[MatchResult]:
-    if pin := _find_pin(req.title, req.filename):
-        item = _resolve_pin(pin, ("movies", "scenes"))
-        if isinstance(item, Movie):
-            return [MatchResult(item, "movie", 100)]
-        return [MatchResult(item, "scene_as_movie", 100)] if isinstance(item, Scene) else []
-    limit = MAX_MANUAL_RESULTS if req.manual else 1
-    stem = _basename(req.filename) or req.title
-    # A date in the file name points to a scene ("Site - 2024-03-05 - Title"); a feature film has a year at most.
-    day = _find_date(stem) or _find_date(req.title)
-    if day is not None:
-        prefix = re.split(r"(?<!\d)(?:19|20)?\d\d[.\-_ ]\d\d[.\-_ ]\d\d(?!\d)", stem, maxsplit=1)[0]
-        site = _best_site(prefix.strip(" -_.")) or _best_site(_folder(req.filename))
-        scenes = _scenes_for(site=site, day=day, stem=stem, kind="scene_as_movie", limit=limit)
-        if any(r.score >= settings.PLEX_MATCH_ACCEPT_THRESHOLD for r in scenes):
-            return scenes
-    title = req.title or stem
-    scored = []
-    for data in _items(_client().search_movies(q=title, year=req.year)):
-        year_ok = req.year is not None and data.date is not None and data.date.year == req.year
-        score = round((90 if req.year is None else 80) * _similarity(title, data.title) + 20 * year_ok)
-        scored.append((min(score, 100), data))
-    scored.sort(key=lambda pair: -pair[0])
-    return [MatchResult(_store_movie(data), "movie", score) for score, data in scored[:limit]]
+def _folder(filename: str) -> str:
+    parts = filename.replace("\\", "/").split("/")
+    return parts[-2] if len(parts) > 1 else ""

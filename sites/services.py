@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -10,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Count, Max, Model
 from django.utils import timezone
 
 from sites.models import Site, SiteAlias, SiteYearSync
 from tpdbprovider.core.cache import SITE_LIST, cache_service
 from tpdbprovider.matching.parser import normalize_key
-from tpdbprovider.matching.sites import load_default_aliases
+from tpdbprovider.matching.sites import SiteEntry, SiteIndex, load_default_aliases
 from tpdbprovider.tpdb.client import TPDBClient, tpdb_client
 from tpdbprovider.tpdb.schemas import TPDBSite
 
@@ -193,3 +195,55 @@ def site_year_prefetch(
             site=site, year=year, defaults={"synced_at": timezone.now(), "scene_count": seen}
         )
     return seen
+
+
+_INDEX_RECHECK_S = 10.0
+_index_state: dict[str, Any] = {"index": None, "version": None, "checked": 0.0}
+_index_lock = threading.Lock()
+
+
+def site_index_get(*, force: bool = False) -> SiteIndex:
+    """The matcher's site index over every stored site and alias; rebuilt in this process when they change.
+
+    Whether they changed is checked at most every ``_INDEX_RECHECK_S`` seconds (two aggregate queries), so a warm
+    match costs no site query at all.
+    """
+    now = time.monotonic()
+    with _index_lock:
+        index = _index_state["index"]
+        if index is not None and not force and now - _index_state["checked"] < _INDEX_RECHECK_S:
+            return index
+        version = (
+            tuple(Site.objects.aggregate(n=Count("id"), at=Max("updated_at")).values()),
+            tuple(SiteAlias.objects.aggregate(n=Count("id"), at=Max("updated_at")).values()),
+        )
+        if index is None or version != _index_state["version"]:
+            index = SiteIndex(_site_entries())
+            _index_state["index"], _index_state["version"] = index, version
+        _index_state["checked"] = now
+        return index
+
+
+def site_index_reset() -> None:
+    """Forget the cached index (tests, and after bulk alias edits)."""
+    with _index_lock:
+        _index_state.update(index=None, version=None, checked=0.0)
+
+
+def _site_entries() -> list[SiteEntry]:
+    aliases: dict[int, list[str]] = {}
+    for site_id, alias in SiteAlias.objects.values_list("site_id", "alias"):
+        aliases.setdefault(site_id, []).append(alias)
+    return [
+        SiteEntry(
+            id=tpdb_numeric_id,
+            name=name,
+            short_name=short_name,
+            parent_id=parent_tpdb_id,
+            network_id=network_tpdb_id,
+            aliases=tuple(aliases.get(pk, ())),
+        )
+        for pk, tpdb_numeric_id, name, short_name, parent_tpdb_id, network_tpdb_id in Site.objects.filter(
+            tpdb_numeric_id__isnull=False
+        ).values_list("pk", "tpdb_numeric_id", "name", "short_name", "parent_tpdb_id", "network_tpdb_id")
+    ]

@@ -9,6 +9,7 @@ import pytest
 import redis
 from django.conf import settings
 
+from sites.services import site_index_reset
 from tests.fake_tpdb import Catalog, FakeTPDB
 from tpdbprovider.core.breaker import reset_breaker
 from tpdbprovider.core.cache import cache_service
@@ -51,10 +52,12 @@ def _fresh_process_state() -> Iterator[None]:
     reset_limiter()
     reset_breaker()
     cache_service.reset_memory()
+    site_index_reset()
     yield
     reset_limiter()
     reset_breaker()
     cache_service.reset_memory()
+    site_index_reset()
 
 
 @pytest.fixture

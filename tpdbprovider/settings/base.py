@@ -121,8 +121,8 @@ CACHE_STALE_GRACE_S = env_int("CACHE_STALE_GRACE_S", 30 * 24 * 3600, minimum=0) 
 # --- Plex ---------------------------------------------------------------------------------------------------------
 PLEX_TV_IDENTIFIER = env_identifier("PLEX_TV_IDENTIFIER", "tv.plex.agents.custom.tpdb.tv")
 PLEX_MOVIE_IDENTIFIER = env_identifier("PLEX_MOVIE_IDENTIFIER", "tv.plex.agents.custom.tpdb.movie")
-PLEX_MATCH_ACCEPT_THRESHOLD = env_int("PLEX_MATCH_ACCEPT_THRESHOLD", 80, minimum=0, maximum=100)
-PLEX_MATCH_MARGIN = env_int("PLEX_MATCH_MARGIN", 10, minimum=0, maximum=100)
+PLEX_MATCH_ACCEPT_THRESHOLD = env_int("PLEX_MATCH_ACCEPT_THRESHOLD", 70, minimum=0, maximum=100)
+PLEX_MATCH_MARGIN = env_int("PLEX_MATCH_MARGIN", 12, minimum=0, maximum=100)
 PLEX_CONTENT_RATING = env_str("PLEX_CONTENT_RATING", "X")
 
 # --- Incoming requests --------------------------------------------------------------------------------------------
