@@ -52,6 +52,8 @@ LOCAL_DAYS_AFTER = 30
 # A local answer this sure skips TPDB even when the site-year was never prefetched.
 LOCAL_SURE = 95
 PREFETCH_FRESH = datetime.timedelta(days=7)
+# Prefetch a site's year once this many files of it were matched within a day: one file alone is not a library.
+PREFETCH_AFTER_MATCHES = 2
 
 
 @dataclass(frozen=True)
@@ -247,7 +249,8 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
     )
     index = site_index_get()
     hits = index.resolve(parsed.site_tokens)
-    wants_movies = req.type == 1 and not (hits and parsed.release_date)
+    # A full date in the name means a scene release; feature films carry a year at most.
+    wants_movies = req.type == 1 and parsed.release_date is None
     pool = _Pool({}, {}, {})
     for item in _local_candidates(parsed, hits, index):
         pool.add_stored(item)
@@ -413,6 +416,10 @@ def _queue_prefetch(item: Site | tuple[Site, int] | Scene | Movie) -> None:
     if not isinstance(item, Scene) or item.site_id is None or item.release_date is None:
         return
     year = item.release_date.year
+    counter = f"site-year-matches:{item.site_id}:{year}"
+    cache.add(counter, 0, timeout=24 * 3600)
+    if cache.incr(counter) < PREFETCH_AFTER_MATCHES:
+        return
     fresh_after = datetime.datetime.now(tz=datetime.UTC) - PREFETCH_FRESH
     if SiteYearSync.objects.filter(site_id=item.site_id, year=year, synced_at__gte=fresh_after).exists():
         return

@@ -84,6 +84,7 @@ class RequestContextMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
+            response["X-TPDB-Calls"] = str(calls[0])
             path = request.path
             if path.startswith(("/tv", "/movie")):
                 parts = path.strip("/").split("/")

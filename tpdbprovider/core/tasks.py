@@ -28,9 +28,14 @@ def _run_embedded(task: Task, kwargs: dict[str, Any]) -> None:
         logger.exception("embedded task %s failed", task.name)
 
 
+def submit_embedded(task: Task, kwargs: dict[str, Any]) -> None:
+    """Run ``task`` on the embedded task thread (the embedded default's stand-in for a worker)."""
+    _embedded_pool.submit(_run_embedded, task, kwargs)
+
+
 def _dispatch(task: Task, kwargs: dict[str, Any]) -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER and settings.TASKS_IN_BACKGROUND_THREAD:
-        _embedded_pool.submit(_run_embedded, task, kwargs)
+        submit_embedded(task, kwargs)
     else:
         task.apply_async(kwargs=kwargs)
 

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from tpdbprovider.core.scheduler import start_embedded_beat
+
 
 def _lan_address() -> str:
     """Best guess at the address Plex should use; no packet is sent (UDP connect only picks a route)."""
@@ -38,7 +40,13 @@ class Command(BaseCommand):
         )
         if not settings.TPDB_API_KEY:
             self.stderr.write("TPDB_API_KEY is not set: stored metadata is served, TPDB lookups fail until you set it.")
+        workers = options["workers"]
+        if not settings.REDIS_URL:
+            # Embedded default: one process owns the SQLite writes, the task thread and the beat schedule.
+            workers = 1
+            self.stdout.write("  Embedded mode (no REDIS_URL): tasks and the beat schedule run inside this process.")
         if settings.DEBUG:
+            start_embedded_beat()
             call_command("runserver", f"{host}:{port}", use_reloader=False)
             return
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
@@ -48,7 +56,9 @@ class Command(BaseCommand):
             "--bind",
             f"{host}:{port}",
             "--workers",
-            str(options["workers"]),
+            str(workers),
+            "--config",
+            "python:tpdbprovider.gunicorn_conf",
             "--threads",
             "4",
             "--timeout",
