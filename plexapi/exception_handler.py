@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -62,5 +62,12 @@ def plex_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return Response(_body(str(code), _first_message(exc.detail)), status=exc.status_code)
     if isinstance(exc, PermissionDenied):
         return Response(_body("forbidden", "Forbidden."), status=status.HTTP_403_FORBIDDEN)
+    # Hostile input that Django or the parser refuses while DRF reads it: the client's fault, so 4xx, never a 500.
+    if isinstance(exc, RequestDataTooBig):
+        return Response(_body("too_large", "The request body is too large."), status=413)
+    if isinstance(exc, SuspiciousOperation):  # e.g. TooManyFieldsSent: more query parameters than allowed
+        return Response(_body("bad_request", "The request was refused as malformed."), status=400)
+    if isinstance(exc, RecursionError):  # pathologically nested input anywhere on the way in
+        return Response(_body("malformed", "The request is nested too deeply."), status=400)
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
     return Response(_body("server_error", "Internal error."), status=status.HTTP_500_INTERNAL_SERVER_ERROR)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -33,7 +32,6 @@ from plexapi.serializers import (
 from plexapi.services import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE_START, Provider
 from plexapi.throttles import PlexRateThrottle, PlexSearchRateThrottle
 from scenes.matching import MatchRequest
-from tpdbprovider.core.exceptions import ApplicationError
 from tpdbprovider.core.health import health_report
 
 MAX_TEXT_CHARS = 4096
@@ -59,13 +57,6 @@ class SafeJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise ParseError("JSON nested too deeply.") from exc
-
-
-class RequestTooLarge(ApplicationError):
-    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 instead of the unhandled-error 500."""
-
-    status_code = 413
-    code = "too_large"
 
 
 class ProviderApi(APIView):
@@ -134,11 +125,7 @@ class MatchApi(ProviderApi):
 
     @extend_schema(request=InputSerializer, responses={200: MediaContainerResponseDoc, 400: ErrorResponseDoc})
     def post(self, request: Request) -> Response:
-        try:
-            data = request.data or request.query_params
-        except RequestDataTooBig as exc:
-            raise RequestTooLarge("The request body is too large.") from exc
-        return self._match(data)
+        return self._match(request.data or request.query_params)  # a body over the limit: 413 by the handler
 
     @extend_schema(parameters=[InputSerializer], responses={200: MediaContainerResponseDoc, 400: ErrorResponseDoc})
     def get(self, request: Request) -> Response:

@@ -114,3 +114,49 @@ def test_unknown_provider_paths_are_json_404s(api, path):
 def test_roots_ignore_junk_query_parameters(api, provider):
     response = api.get(f"/{provider}", {"includePreferences": "\x00" * 10, "X-Plex-Token": "x" * 10_000})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize(
+    "body",
+    [b'{"type": 4, "title": "\xff\xfe\xc3"}', b"\xff" * 1000, b'{"type": 4, "filename": "a\xc0\xafb"}'],
+    ids=["bad-utf8-in-a-string", "bad-utf8-only", "overlong-slash"],
+)
+def test_invalid_utf8_in_the_body_is_a_400(api, provider, body):
+    response = api.generic("POST", f"/{provider}/library/metadata/matches", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/tv/library/metadata/matches", "/movie/library/metadata/matches", "/tv/library/metadata/tpdb-site-x/children"],
+)
+def test_more_query_parameters_than_django_allows_is_a_400_not_a_500(api, path):
+    # DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) raises TooManyFieldsSent while DRF reads the query string.
+    response = api.get(f"{path}?" + "&".join(f"f{i}=1" for i in range(2000)))
+    assert response.status_code == 400
+    assert set(response.json()) == {"code", "message", "extra"}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_invalid_utf8_in_the_query_string_never_5xx(api, provider):
+    response = api.get(f"/{provider}/library/metadata/matches", QUERY_STRING="type=4&title=%ff%fe%c3&filename=%00")
+    assert response.status_code < 500
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+def test_a_match_body_that_is_not_json_is_a_415(api, content_type):
+    response = api.generic("POST", "/tv/library/metadata/matches", "type=4&title=x", content_type=content_type)
+    assert response.status_code == 415
+
+
+def test_recursion_anywhere_on_the_way_in_is_a_400_not_a_500():
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from plexapi.exception_handler import plex_exception_handler
+
+    request = Request(APIRequestFactory().get("/tv"))
+    response = plex_exception_handler(RecursionError("maximum recursion depth exceeded"), {"request": request})
+    assert response.status_code == 400

@@ -142,6 +142,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "plexapi.exception_handler.plex_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"plex": RATE_LIMIT_DEFAULT, "plex_search": RATE_LIMIT_SEARCH},
+    # Throttles key on the client IP. With NUM_PROXIES unset DRF trusts any X-Forwarded-For, so a client could
+    # dodge its limit by inventing one per request; 0 = use the socket address, N = N trusted proxies in front.
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0, minimum=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
