@@ -29,6 +29,7 @@ from plexapi.services import (
     season_year,
 )
 from scenes.models import Scene
+from scenes.policy import metadata_policy_credits, metadata_policy_genres
 from sites.models import Site
 
 PERFORMER_ROLE = "Performer"
@@ -232,8 +233,8 @@ class EpisodeSerializer(PlexItemSerializer):
                 "grandparentThumb": _site_thumb(site),
                 "thumb": background or poster,
                 "Image": _images(scene.title, [("snapshot", background or ""), ("coverPoster", poster or "")]),
-                "Genre": _tags(scene.tags),
-                "Role": _roles(scene.credits.all()),
+                "Genre": _tags(metadata_policy_genres(tags=scene.tags)),
+                "Role": _roles(metadata_policy_credits(credits=scene.credits.all())),
                 "Director": _tags(scene.directors),
                 "Guid": [{"id": f"tpdb://scene/{scene.tpdb_id}"}],
             }
@@ -274,8 +275,8 @@ class MovieSerializer(PlexItemSerializer):
             "thumb": poster or background,
             "art": background,
             "Image": _images(media.title, [("coverPoster", poster or ""), ("background", background or "")]),
-            "Genre": _tags(media.tags),
-            "Role": _roles(media.credits.all()),
+            "Genre": _tags(metadata_policy_genres(tags=media.tags)),
+            "Role": _roles(metadata_policy_credits(credits=media.credits.all())),
             "Director": _tags(media.directors),
             "Studio": [{"tag": studio}] if studio else None,
             "Guid": [{"id": tpdb_guid}],

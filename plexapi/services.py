@@ -15,20 +15,25 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F, Min, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import ExtractYear, RowNumber
 from django.http import Http404
+from django.utils import timezone
 
 from movies.models import Movie, MoviePerformer
 from movies.services import movie_upsert_from_tpdb
+from movies.tasks import movie_refresh as movie_refresh_task
 from plexapi import ratingkeys
 from plexapi.ratingkeys import UNDATED_SEASON, RatingKey
 from scenes.matching import MatchRequest, MatchResult, match_episode, match_movie, match_season, match_show
 from scenes.models import Scene, ScenePerformer
 from scenes.services import scene_upsert_from_tpdb
+from scenes.tasks import scene_refresh as scene_refresh_task
 from sites.models import Site
 from sites.services import site_upsert_from_tpdb
 from tpdbprovider.core.exceptions import ApplicationError
+from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
 
@@ -39,6 +44,7 @@ Provider = Literal["tv", "movie"]
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 500
 MAX_PAGE_START = 1_000_000_000  # keeps OFFSET inside Postgres' bigint however large the header
+REFRESH_GUARD_S = 3600  # a stale item served again within this window queues no second refresh
 
 
 class TPDBUnavailable(ApplicationError):
@@ -412,6 +418,7 @@ def _scene_get(key: RatingKey) -> Scene:
     scene = _with_credits(Scene.objects.select_related("site__network", "site__parent")).filter(tpdb_id=key.value)
     found = scene.first()
     if found is not None:
+        _queue_refresh_if_stale(found)
         return found
     _fetch_and_store("scene", key.value)
     return _with_credits(Scene.objects.select_related("site__network", "site__parent")).get(tpdb_id=key.value)
@@ -422,9 +429,32 @@ def _movie_get(key: RatingKey) -> Movie:
     movies = Movie.objects.select_related("site").prefetch_related(Prefetch("credits", queryset=credits))
     found = movies.filter(tpdb_id=key.value).first()
     if found is not None:
+        _queue_refresh_if_stale(found)
         return found
     _fetch_and_store("movie", key.value)
     return movies.get(tpdb_id=key.value)
+
+
+def _queue_refresh_if_stale(item: Scene | Movie) -> None:
+    """Serve a stored item as it is, but past its TTL queue one background refresh (at most one per REFRESH_GUARD_S).
+
+    TPDB being down never delays or fails the answer: the refresh runs in Celery, which retries it with backoff.
+    """
+    is_scene = isinstance(item, Scene)
+    ttl_s = settings.CACHE_TTL_SCENE_DETAIL if is_scene else settings.CACHE_TTL_MOVIE_DETAIL
+    if item.is_missing_upstream or item.fetched_at > timezone.now() - datetime.timedelta(seconds=ttl_s):
+        return
+    kind = "scene" if is_scene else "movie"
+    if not cache.add(f"refresh-queued:{kind}:{item.pk}", 1, timeout=REFRESH_GUARD_S):
+        return
+    try:
+        if is_scene:
+            enqueue(scene_refresh_task, scene_id=item.pk)
+        else:
+            enqueue(movie_refresh_task, movie_id=item.pk)
+    except Exception:  # a broker outage must not turn a servable answer into a 500
+        cache.delete(f"refresh-queued:{kind}:{item.pk}")
+        logger.warning("Could not queue the refresh of %s %s", kind, item.pk, exc_info=True)
 
 
 def _leaf_exists(key: RatingKey) -> None:

@@ -18,7 +18,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from django.conf import settings
@@ -52,6 +52,9 @@ LOCAL_DAYS_AFTER = 30
 # A local answer this sure skips TPDB even when the site-year was never prefetched.
 LOCAL_SURE = 95
 PREFETCH_FRESH = datetime.timedelta(days=7)
+# How long an automatic decision answers the same Plex item again without re-running the engine (or TPDB).
+DECISION_REUSE = datetime.timedelta(minutes=10)
+TPDB_UNAVAILABLE = "tpdb_unavailable"
 # Prefetch a site's year once this many files of it were matched within a day: one file alone is not a library.
 PREFETCH_AFTER_MATCHES = 2
 
@@ -92,12 +95,42 @@ def match_season(req: MatchRequest) -> list[MatchResult]:
     return _guarded(req, _season_candidates)
 
 
-def match_episode(req: MatchRequest) -> list[MatchResult]:
-    return _pinned(req) if _has_pin(req) else _engine_match(req)
+def match_episode(req: MatchRequest, *, reuse: bool = True) -> list[MatchResult]:
+    """``reuse=False`` ignores a fresh stored decision (the review queue's re-run)."""
+    return _scene_or_movie(req, reuse=reuse)
 
 
-def match_movie(req: MatchRequest) -> list[MatchResult]:
-    return _pinned(req) if _has_pin(req) else _engine_match(req)
+def match_movie(req: MatchRequest, *, reuse: bool = True) -> list[MatchResult]:
+    return _scene_or_movie(req, reuse=reuse)
+
+
+def _scene_or_movie(req: MatchRequest, *, reuse: bool) -> list[MatchResult]:
+    if _has_pin(req):
+        return _pinned(req)
+    if reuse and not req.manual and (reused := _reused_decision(req)) is not None:
+        return reused
+    return _engine_match(req)
+
+
+def _reused_decision(req: MatchRequest) -> list[MatchResult] | None:
+    """A decision made for this Plex item within ``DECISION_REUSE``, answered from the database without re-parsing,
+    re-scoring or TPDB; None when there is none (or its item is gone). Plex asks again on every refresh."""
+    fresh_after = datetime.datetime.now(tz=datetime.UTC) - DECISION_REUSE
+    decision = MatchDecision.objects.filter(
+        provider=req.provider, request_key=request_key_for(req), updated_at__gte=fresh_after
+    ).first()
+    if decision is None or decision.state not in (MatchDecision.State.AUTO, MatchDecision.State.ABSTAINED):
+        return None
+    if decision.reason == TPDB_UNAVAILABLE:
+        return None
+    if decision.state == MatchDecision.State.ABSTAINED:
+        return []
+    kind, _, tpdb_id = decision.chosen_rating_key.removeprefix("tpdb-").partition("-")
+    model: type[Scene] | type[Movie] = Movie if kind == "movie" else Scene
+    item = model.objects.select_related("site").filter(tpdb_id=tpdb_id).first() if tpdb_id else None
+    if item is None:
+        return None
+    return [MatchResult(item, _kind_for(item, req), decision.confidence or 0)]
 
 
 def _guarded(req: MatchRequest, find: Callable[[MatchRequest], list[MatchResult]]) -> list[MatchResult]:
@@ -257,11 +290,14 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
 
     decision = _decide(req, parsed, hits, index, pool)
     if not _is_settled_locally(decision, parsed, hits):
-        _fetch_candidates(req, parsed, pool, wants_movies=wants_movies)
+        is_fetched = _fetch_candidates(req, parsed, pool, wants_movies=wants_movies)
         if not hits and _learn_sites(pool):
             index = site_index_get(force=True)
             hits = index.resolve(parsed.site_tokens)
         decision = _decide(req, parsed, hits, index, pool)
+        if not is_fetched and decision.accepted is None:
+            # Not a judgement on the candidates: TPDB could not be asked. Never reused; the next request tries again.
+            decision = replace(decision, reason=TPDB_UNAVAILABLE)
 
     if not req.manual:
         _record_decision(req, parsed, decision)
@@ -344,8 +380,10 @@ def _with_credits(queryset: Any) -> Any:
     return queryset.prefetch_related(credits)
 
 
-def _fetch_candidates(req: MatchRequest, parsed: ParsedScene, pool: _Pool, *, wants_movies: bool) -> None:
-    """One TPDB parse search (cached for CACHE_TTL_SCENE_SEARCH), and a movie search when a movie is possible."""
+def _fetch_candidates(req: MatchRequest, parsed: ParsedScene, pool: _Pool, *, wants_movies: bool) -> bool:
+    """One TPDB parse search (cached for CACHE_TTL_SCENE_SEARCH), and a movie search when a movie is possible.
+
+    Returns False when TPDB failed (the pool then holds only what was stored or fetched before the failure)."""
     client = tpdb_client(lane="interactive")
     query = parsed.to_search_query()[:500]
     try:
@@ -359,6 +397,8 @@ def _fetch_candidates(req: MatchRequest, parsed: ParsedScene, pool: _Pool, *, wa
     except TPDBError as exc:
         # Answer from what is stored: the decision then only sees local rivals, which is why it stays conservative.
         logger.warning("Match search: TPDB failed (%s); deciding on stored scenes", exc.__class__.__name__)
+        return False
+    return True
 
 
 def _cached_search(client: TPDBClient, collection: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -380,9 +420,14 @@ def _result_for(scored: ScoredCandidate, pool: _Pool, req: MatchRequest) -> Matc
     item = pool.stored.get(key)
     if item is None:
         data = pool.fetched[key]
-        item = (
-            scene_upsert_from_tpdb(data=data) if scored.candidate.kind == "scene" else movie_upsert_from_tpdb(data=data)
-        )
+        is_scene = scored.candidate.kind == "scene"
+        # A row stored by an earlier match is served as it is (refresh tasks keep it current). Upserting the cached
+        # search item on every warm match wrote scene, site, performers and credits each time, and deadlocked matches
+        # running concurrently on shared performers (found by tests/benchmarks/load_bench.py).
+        model: type[Scene] | type[Movie] = Scene if is_scene else Movie
+        item = model.objects.select_related("site").filter(tpdb_id=data.id).first()
+        if item is None:
+            item = scene_upsert_from_tpdb(data=data) if is_scene else movie_upsert_from_tpdb(data=data)
         pool.stored[key] = item
     return MatchResult(item, _kind_for(item, req), scored.confidence)
 

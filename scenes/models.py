@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from tpdbprovider.core.models import TimeStampedModel, TPDBRecord
 
@@ -124,3 +125,55 @@ class MatchPin(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.request_key[:10]} → {self.rating_key or 'not in TPDB'}"
+
+
+class ReviewItem(MatchDecision):
+    """The review queue: automatic decisions a person should look at (see ``scenes.review.review_queue``)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "review queue entry"
+        verbose_name_plural = "Review queue"
+
+
+class TagRule(TimeStampedModel):
+    """How one TPDB tag appears as a Plex Genre; tags without a rule are kept as they are."""
+
+    class Action(models.TextChoices):
+        KEEP = "keep", "Keep (listed first, so the genre cap cuts it last)"
+        RENAME = "rename", "Rename to the target"
+        MERGE = "merge", "Merge into the target"
+        DROP = "drop", "Drop"
+
+    tag = models.CharField(max_length=255, help_text="TPDB tag name; matched ignoring case")
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.KEEP)
+    target = models.CharField(max_length=255, blank=True, help_text="New name for rename and merge")
+
+    class Meta:
+        ordering = ("tag",)
+        constraints = [
+            models.UniqueConstraint(Lower("tag"), name="uniq_tag_rule_tag_ci"),
+            models.CheckConstraint(
+                condition=~models.Q(action__in=["rename", "merge"], target=""), name="tag_rule_target_when_renaming"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag} → {self.action} {self.target}".strip()
+
+
+class MetadataPolicy(TimeStampedModel):
+    """What the metadata output shows: one row, edited in the admin. Without it the field defaults apply."""
+
+    genre_cap = models.PositiveSmallIntegerField(default=20, help_text="Most genres per item (0 = none)")
+    role_genders = models.JSONField(
+        default=list, blank=True, help_text="Performer genders shown as Roles; empty means every performer"
+    )
+    is_female_first = models.BooleanField(default=True, help_text="List female performers first")
+
+    class Meta:
+        verbose_name = "metadata policy"
+        verbose_name_plural = "metadata policy"
+
+    def __str__(self) -> str:
+        return "Metadata policy"

@@ -104,11 +104,16 @@ def site_for_tpdb_media(*, data: TPDBScene) -> Site | None:
 
 
 def credits_from_tpdb(*, data: TPDBScene) -> list[tuple[Performer, str]]:
-    """(credit performer, credited name) in TPDB order, one per performer record."""
+    """(credit performer, credited name) in TPDB order, one per performer record.
+
+    Rows are written in uuid order, not TPDB order, so two transactions storing scenes that share performers lock
+    those rows in the same order and cannot deadlock.
+    """
+    stored = {c.id: performer_credit_upsert_from_tpdb(data=c) for c in sorted(data.performers, key=lambda c: c.id)}
     credits: list[tuple[Performer, str]] = []
     seen: set[int] = set()
     for credit in data.performers:
-        performer = performer_credit_upsert_from_tpdb(data=credit)
+        performer = stored[credit.id]
         if performer.pk not in seen:
             seen.add(performer.pk)
             credits.append((performer, credit.name[:255]))

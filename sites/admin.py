@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from sites.models import Site, SiteAlias
+from sites.models import Site, SiteAlias, SiteYearSync
 
 
 class SiteAliasInline(admin.TabularInline):
@@ -24,4 +24,12 @@ class SiteAliasAdmin(admin.ModelAdmin):
     list_display = ("alias", "site", "source")
     list_filter = ("source",)
     search_fields = ("alias", "site__name")
+    raw_id_fields = ("site",)
+
+
+@admin.register(SiteYearSync)
+class SiteYearSyncAdmin(admin.ModelAdmin):
+    list_display = ("site", "year", "scene_count", "synced_at")
+    list_filter = ("year",)
+    search_fields = ("site__name",)
     raw_id_fields = ("site",)

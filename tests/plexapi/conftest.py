@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from movies.models import Movie, MoviePerformer
 from scenes.models import Performer, Scene, ScenePerformer
+from scenes.policy import metadata_policy_get
 from sites.models import Site
 from tests.fake_tpdb import Catalog, FakeTPDB
 from tpdbprovider.core.breaker import reset_breaker
@@ -25,9 +26,15 @@ MOVIE_UUID = "0c9e8d7f-1111-4222-8333-944455556666"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttles() -> Iterator[None]:
+def _fresh_throttles(request: pytest.FixtureRequest) -> Iterator[None]:
     """Throttle counters live in the cache, keyed on 127.0.0.1: every test starts from zero (and a closed breaker)."""
     cache.clear()
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker or {"db", "transactional_db"} & names:
+        is_transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
+        request.getfixturevalue("transactional_db" if is_transactional else "db")
+        metadata_policy_get()  # warm, as in a running service: the pinned query counts leave the policy out
     reset_breaker()
     yield
     cache.clear()
