@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 
 from django.db import transaction
-from django.utils import timezone
 
 from movies.models import Movie, MoviePerformer
-from scenes.models import MatchPin
-from scenes.services import credits_from_tpdb, media_values_from_tpdb, site_for_tpdb_media, tpdb_ref_id
+from scenes.services import (
+    credits_replace,
+    media_mark_missing_upstream,
+    media_refresh_from_tpdb,
+    media_values_from_tpdb,
+    site_for_tpdb_media,
+    tpdb_ref_id,
+)
 from tpdbprovider.core.cache import MOVIE_DETAIL, cache_service
 from tpdbprovider.tpdb.client import tpdb_client
-from tpdbprovider.tpdb.errors import TPDBNotFoundError
 from tpdbprovider.tpdb.schemas import TPDBScene
 
 _TRAILING_PARENTHETICAL_RE = re.compile(r"\s*\([^()]*\)\s*$")
@@ -38,19 +42,12 @@ def movie_upsert_from_tpdb(*, data: TPDBScene) -> Movie:
         values["studio"] = movie_studio_from_site_name(name=site_name)[:255]
     movie, _ = Movie.objects.update_or_create(tpdb_id=data.id, defaults=values)
     if data.performers or existing is None or not existing.is_complete:
-        credits = credits_from_tpdb(data=data)
-        MoviePerformer.objects.filter(movie=movie).exclude(performer__in=[p for p, _ in credits]).delete()
-        for order, (performer, credited_name) in enumerate(credits):
-            MoviePerformer.objects.update_or_create(
-                movie=movie, performer=performer, defaults={"credited_name": credited_name, "order": order}
-            )
+        credits_replace(credit_model=MoviePerformer, owner={"movie": movie}, data=data)
     return movie
 
 
 def movie_mark_missing_upstream(*, movie: Movie) -> None:
-    """TPDB answered 404 for this movie: flag it and keep the last good data."""
-    Movie.objects.filter(pk=movie.pk).update(is_missing_upstream=True, updated_at=timezone.now())
-    movie.is_missing_upstream = True
+    media_mark_missing_upstream(item=movie)
 
 
 def movie_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Movie:
@@ -61,10 +58,4 @@ def movie_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Movie:
 
 
 def movie_refresh_from_tpdb(*, movie: Movie, lane: str = "background") -> Movie:
-    """Refetch a stored movie. A 404 keeps its data, flags it missing upstream and its pins as needing a rematch."""
-    try:
-        return movie_fetch_from_tpdb(ref=str(movie.tpdb_id), lane=lane)
-    except TPDBNotFoundError:
-        movie_mark_missing_upstream(movie=movie)
-        MatchPin.objects.filter(tpdb_id=movie.tpdb_id).update(is_needs_rematch=True, updated_at=timezone.now())
-        raise
+    return media_refresh_from_tpdb(item=movie, fetch=movie_fetch_from_tpdb, lane=lane)

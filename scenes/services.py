@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from scenes.models import MatchPin, MediaFields, Performer, Scene, ScenePerformer
@@ -130,19 +132,28 @@ def scene_upsert_from_tpdb(*, data: TPDBScene) -> Scene:
         values["site"] = site
     scene, _ = Scene.objects.update_or_create(tpdb_id=data.id, defaults=values)
     if data.performers or existing is None or not existing.is_complete:
-        credits = credits_from_tpdb(data=data)
-        ScenePerformer.objects.filter(scene=scene).exclude(performer__in=[p for p, _ in credits]).delete()
-        for order, (performer, credited_name) in enumerate(credits):
-            ScenePerformer.objects.update_or_create(
-                scene=scene, performer=performer, defaults={"credited_name": credited_name, "order": order}
-            )
+        credits_replace(credit_model=ScenePerformer, owner={"scene": scene}, data=data)
     return scene
 
 
+def credits_replace(*, credit_model: type[Model], owner: dict[str, Any], data: TPDBScene) -> None:
+    """Make the owner's credit rows (ScenePerformer or MoviePerformer) exactly TPDB's, in TPDB's order."""
+    credits = credits_from_tpdb(data=data)
+    credit_model._default_manager.filter(**owner).exclude(performer__in=[p for p, _ in credits]).delete()
+    for order, (performer, credited_name) in enumerate(credits):
+        credit_model._default_manager.update_or_create(
+            **owner, performer=performer, defaults={"credited_name": credited_name, "order": order}
+        )
+
+
+def media_mark_missing_upstream(*, item: MediaFields) -> None:
+    """TPDB answered 404 for this scene or movie: flag it and keep the last good data."""
+    type(item)._default_manager.filter(pk=item.pk).update(is_missing_upstream=True, updated_at=timezone.now())
+    item.is_missing_upstream = True
+
+
 def scene_mark_missing_upstream(*, scene: Scene) -> None:
-    """TPDB answered 404 for this scene: flag it and keep the last good data."""
-    Scene.objects.filter(pk=scene.pk).update(is_missing_upstream=True, updated_at=timezone.now())
-    scene.is_missing_upstream = True
+    media_mark_missing_upstream(item=scene)
 
 
 def scene_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Scene:
@@ -154,12 +165,20 @@ def scene_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Scene:
 
 
 def scene_refresh_from_tpdb(*, scene: Scene, lane: str = "background") -> Scene:
-    """Refetch a stored scene. A 404 keeps its data, flags it missing upstream and its pins as needing a rematch."""
+    return media_refresh_from_tpdb(item=scene, fetch=scene_fetch_from_tpdb, lane=lane)
+
+
+M = TypeVar("M", bound=MediaFields)
+
+
+def media_refresh_from_tpdb(*, item: M, fetch: Callable[..., M], lane: str) -> M:
+    """Refetch a stored scene or movie. A 404 keeps its data, flags it missing upstream and its pins as needing a
+    rematch, then re-raises so tasks and commands can count it."""
     try:
-        return scene_fetch_from_tpdb(ref=str(scene.tpdb_id), lane=lane)
+        return fetch(ref=str(item.tpdb_id), lane=lane)
     except TPDBNotFoundError:
-        scene_mark_missing_upstream(scene=scene)
-        MatchPin.objects.filter(tpdb_id=scene.tpdb_id).update(is_needs_rematch=True, updated_at=timezone.now())
+        media_mark_missing_upstream(item=item)
+        MatchPin.objects.filter(tpdb_id=item.tpdb_id).update(is_needs_rematch=True, updated_at=timezone.now())
         raise
 
 

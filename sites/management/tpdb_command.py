@@ -37,3 +37,37 @@ class TPDBCommand(BaseCommand):
             yield update
         finally:
             bar.close()
+
+
+class FetchOneCommand(TPDBCommand):
+    """``sync_scene`` / ``sync_movie``: fetch one item by uuid, numeric id, slug or TPDB URL and store it."""
+
+    kind = ""  # "scene" or "movie"
+
+    def fetch(self, ref: str) -> Any:
+        """Fetch without storing (for --dry-run)."""
+        raise NotImplementedError
+
+    def store(self, ref: str) -> Any:
+        """Fetch and store; returns the stored row."""
+        raise NotImplementedError
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(self.kind, help=f"uuid, numeric id, slug or https://theporndb.net/{self.kind}s/… URL")
+        self.add_dry_run(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from scenes.services import tpdb_ref_id  # scenes.services imports sites code that imports this module
+
+        ref = tpdb_ref_id(options[self.kind])
+        if not ref or len(ref) > 200 or "/" in ref:
+            raise CommandError(f"Not a {self.kind} reference: {options[self.kind][:200]!r}")
+        with self.progress(self.kind) as progress:
+            if options["dry_run"]:
+                data = self.fetch(ref)
+                progress(1, 1)
+                self.stdout.write(f"would store {self.kind} {data.id}: {data.title}")
+                return
+            item = self.store(ref)
+            progress(1, 1)
+        self.stdout.write(f"stored {self.kind} {item.tpdb_id}: {item.title}")
