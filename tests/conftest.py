@@ -24,6 +24,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"tpdbprovider tests: database = {where}", f"tpdbprovider tests: redis = {_redis_state()}"]
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which database and Redis the run used, also under -q (where the header is not shown)."""
+    for line in pytest_report_header(terminalreporter.config):
+        terminalreporter.write_line(line)
+
+
 def _redis_state() -> str:
     try:
         redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5).ping()
