@@ -66,3 +66,14 @@ def test_admin_lists_and_opens_every_model_after_login(admin_client: Client, mod
     assert listing.status_code == 200
     change = admin_client.get(f"/admin/{meta.app_label}/{meta.model_name}/{obj.pk}/change/")
     assert change.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_admin_stylesheet_is_served_without_a_separate_web_server(client: Client, settings, tmp_path) -> None:
+    settings.STATIC_ROOT = tmp_path
+    call_command("collectstatic", "--noinput", verbosity=0)
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    assert "whitenoise.middleware.WhiteNoiseMiddleware" in settings.MIDDLEWARE
+    middleware = WhiteNoiseMiddleware(lambda request: None)
+    assert "/static/admin/css/base.css" in middleware.files
