@@ -32,7 +32,7 @@ from movies.services import movie_upsert_from_tpdb
 from scenes.models import MatchDecision, MatchPin, Scene, ScenePerformer
 from scenes.services import scene_upsert_from_tpdb
 from sites.models import Site, SiteAlias, SiteYearSync
-from sites.services import site_index_get, site_upsert_from_tpdb
+from sites.services import site_index_get, site_upsert_from_tpdb, site_year_prefetch
 from tpdbprovider.core.cache import SCENE_SEARCH, cache_service
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, Decision, ScoredCandidate, decide, rank
@@ -57,6 +57,7 @@ DECISION_REUSE = datetime.timedelta(minutes=10)
 TPDB_UNAVAILABLE = "tpdb_unavailable"
 # Prefetch a site's year once this many files of it were matched within a day: one file alone is not a library.
 PREFETCH_AFTER_MATCHES = 2
+INLINE_PREFETCH_PAGES = 1
 
 
 @dataclass(frozen=True)
@@ -304,7 +305,7 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
     answers = decision.ranked if req.manual else ([decision.accepted] if decision.accepted else [])
     results = [_result_for(scored, pool, req) for scored in answers[:MAX_MANUAL_RESULTS]]
     if decision.accepted is not None and not req.manual:
-        _queue_prefetch(results[0].item)
+        _prefetch_site_year(results[0].item)
     return results
 
 
@@ -454,11 +455,16 @@ def _record_decision(req: MatchRequest, parsed: ParsedScene, decision: Decision)
     )
 
 
-def _queue_prefetch(item: Site | tuple[Site, int] | Scene | Movie) -> None:
-    """After a scene match, fetch the rest of its site's year in the background so the next file is local."""
+def _prefetch_site_year(item: Site | tuple[Site, int] | Scene | Movie) -> None:
+    """Once a second file of a site's year matched, store that whole site-year so the next files match locally.
+
+    One page (100 scenes) is fetched at once, in this request and the interactive lane: during a scan Plex keeps the
+    bucket empty, so a background prefetch would starve until the scan ends (measured by the scan benchmark), and one
+    page costs the same single call as the parse search it saves. Larger years finish in a background task.
+    """
     from sites.tasks import site_year_prefetch_task  # sites.tasks imports the services this module uses
 
-    if not isinstance(item, Scene) or item.site_id is None or item.release_date is None:
+    if not isinstance(item, Scene) or item.site is None or item.release_date is None:
         return
     year = item.release_date.year
     counter = f"site-year-matches:{item.site_id}:{year}"
@@ -466,9 +472,14 @@ def _queue_prefetch(item: Site | tuple[Site, int] | Scene | Movie) -> None:
     if cache.incr(counter) < PREFETCH_AFTER_MATCHES:
         return
     fresh_after = datetime.datetime.now(tz=datetime.UTC) - PREFETCH_FRESH
-    if SiteYearSync.objects.filter(site_id=item.site_id, year=year, synced_at__gte=fresh_after).exists():
+    synced = SiteYearSync.objects.filter(site_id=item.site_id, year=year, synced_at__gte=fresh_after)
+    if synced.exists() or not cache.add(f"prefetch-queued:{item.site_id}:{year}", 1, timeout=3600):
         return
-    if cache.add(f"prefetch-queued:{item.site_id}:{year}", 1, timeout=3600):
+    try:
+        site_year_prefetch(site=item.site, year=year, lane="interactive", max_pages=INLINE_PREFETCH_PAGES)
+    except TPDBError as exc:
+        logger.warning("Site-year prefetch failed (%s); queued for the worker", exc.__class__.__name__)
+    if not synced.exists():
         enqueue(site_year_prefetch_task, site_id=item.site_id, year=year)
 
 

@@ -169,8 +169,11 @@ def site_year_prefetch(
     lane: str = "background",
     is_dry_run: bool = False,
     progress: ProgressFn | None = None,
+    max_pages: int | None = None,
 ) -> int:
-    """Fetch and store every scene of ``site`` released in ``year`` (every year when None); returns how many."""
+    """Fetch and store every scene of ``site`` released in ``year`` (every year when None); returns how many.
+
+    With ``max_pages`` it stops early; a year counts as synced (``SiteYearSync``) only when every page was read."""
     from scenes.services import scene_upsert_from_tpdb  # scenes.services imports this module
 
     if site.tpdb_numeric_id is None:
@@ -178,7 +181,7 @@ def site_year_prefetch(
     client = tpdb_client(lane=lane)
     seen = 0
     page_no, last_page = 1, 1
-    while page_no <= last_page:
+    while page_no <= last_page and (max_pages is None or page_no <= max_pages):
         result = client.get_site_scenes(site.tpdb_numeric_id, page=page_no, per_page=100, year=year)
         last_page = result.meta.last_page
         for data in result.items:
@@ -190,7 +193,7 @@ def site_year_prefetch(
         if progress:
             progress(seen, result.meta.total)
         page_no += 1
-    if not is_dry_run and year is not None:
+    if not is_dry_run and year is not None and page_no > last_page:
         SiteYearSync.objects.update_or_create(
             site=site, year=year, defaults={"synced_at": timezone.now(), "scene_count": seen}
         )
