@@ -5,7 +5,7 @@ Each endpoint exists twice, once per provider (``/tv`` and ``/movie``); the subc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from django.http import Http404
@@ -227,8 +227,10 @@ _PAGING = [
 ]
 
 
-class ChildrenApi(ProviderApi):
-    """``GET …/<ratingKey>/children``: a show's seasons or a season's episodes, paged."""
+class PagedApi(ProviderApi):
+    """A paged list of items under a ratingKey; subclasses name the service that builds the page."""
+
+    page_of: Callable[..., services.Page]
 
     @extend_schema(
         parameters=[_RATING_KEY, *_PAGING], responses={200: MediaContainerResponseDoc, 404: ErrorResponseDoc}
@@ -236,10 +238,16 @@ class ChildrenApi(ProviderApi):
     def get(self, request: Request, rating_key: str) -> Response:
         paging = PagingInputSerializer.from_request(request)
         paging.is_valid(raise_exception=True)
-        page = services.children_get(rating_key=rating_key, provider=self.provider, **paging.validated_data)
+        page = type(self).page_of(rating_key=rating_key, provider=self.provider, **paging.validated_data)
         return Response(
             media_container(page.items, identifier=self.identifier, offset=page.offset, total_size=page.total_size)
         )
+
+
+class ChildrenApi(PagedApi):
+    """``GET …/<ratingKey>/children``: a show's seasons or a season's episodes, paged."""
+
+    page_of = staticmethod(services.children_get)
 
 
 class TvChildrenApi(ChildrenApi):
@@ -250,19 +258,10 @@ class MovieChildrenApi(ChildrenApi):
     provider = "movie"
 
 
-class GrandchildrenApi(ProviderApi):
+class GrandchildrenApi(PagedApi):
     """``GET …/<ratingKey>/grandchildren``: every episode of a show, by season then episode, paged."""
 
-    @extend_schema(
-        parameters=[_RATING_KEY, *_PAGING], responses={200: MediaContainerResponseDoc, 404: ErrorResponseDoc}
-    )
-    def get(self, request: Request, rating_key: str) -> Response:
-        paging = PagingInputSerializer.from_request(request)
-        paging.is_valid(raise_exception=True)
-        page = services.grandchildren_get(rating_key=rating_key, provider=self.provider, **paging.validated_data)
-        return Response(
-            media_container(page.items, identifier=self.identifier, offset=page.offset, total_size=page.total_size)
-        )
+    page_of = staticmethod(services.grandchildren_get)
 
 
 class TvGrandchildrenApi(GrandchildrenApi):
