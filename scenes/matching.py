@@ -165,13 +165,14 @@ def _select(results: list[MatchResult], *, is_manual: bool) -> list[MatchResult]
 
 
 def request_key_for(req: MatchRequest) -> str:
-    """Identity of the Plex item asked about: its file's basename when Plex sent one, else the titles it sent.
+    """Identity of the Plex item asked about: its file's folder and name when Plex sent one, else the titles it sent.
 
-    A basename (not the full path) keeps a pin valid when the library is moved or mounted elsewhere.
+    Not the full path, so a pin stays valid when the library is moved or mounted elsewhere; not the name alone, so two
+    release folders holding an obfuscated ``video.mp4`` each stay two items.
     """
-    basename = req.filename.replace("\\", "/").rsplit("/", 1)[-1].strip().lower()
-    if basename:
-        identity = f"file|{basename}"
+    tail = "/".join(part.strip() for part in req.filename.replace("\\", "/").split("/")[-2:]).strip("/").lower()
+    if tail:
+        identity = f"file|{tail}"
     else:
         parts = (req.title, req.grandparent_title, req.parent_title, req.year, req.date, req.index, req.parent_index)
         identity = "meta|" + "|".join("" if p is None else str(p).strip().lower() for p in parts)

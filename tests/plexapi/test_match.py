@@ -268,3 +268,13 @@ def test_every_match_guid_uses_the_provider_identifier(api, spec_library, settin
         api.post(TV_MATCH, {"type": 4, "title": SCENE_UUID}, format="json").json()["MediaContainer"]["identifier"]
         == settings.PLEX_TV_IDENTIFIER
     )
+
+
+def test_same_named_files_in_two_release_folders_are_two_plex_items():
+    from scenes.matching import MatchRequest, request_key_for
+
+    a = MatchRequest(provider="movie", type=1, filename="/lib/Site.A.24.01.02.Jane/video.mp4")
+    b = MatchRequest(provider="movie", type=1, filename="/lib/Site.B.24.03.04.Mia/video.mp4")
+    moved = MatchRequest(provider="movie", type=1, filename="/mnt/other/Site.A.24.01.02.Jane/video.mp4")
+    assert request_key_for(a) != request_key_for(b)
+    assert request_key_for(a) == request_key_for(moved)
