@@ -417,6 +417,8 @@ def _site_get(key: RatingKey) -> Site:
 def _scene_get(key: RatingKey) -> Scene:
     scene = _with_credits(Scene.objects.select_related("site__network", "site__parent")).filter(tpdb_id=key.value)
     found = scene.first()
+    if found is not None and _completed("scene", found):
+        found = scene.first()
     if found is not None:
         _queue_refresh_if_stale(found)
         return found
@@ -428,11 +430,26 @@ def _movie_get(key: RatingKey) -> Movie:
     credits = MoviePerformer.objects.select_related("performer__parent").order_by("order", "id")
     movies = Movie.objects.select_related("site").prefetch_related(Prefetch("credits", queryset=credits))
     found = movies.filter(tpdb_id=key.value).first()
+    if found is not None and _completed("movie", found):
+        found = movies.filter(tpdb_id=key.value).first()
     if found is not None:
         _queue_refresh_if_stale(found)
         return found
     _fetch_and_store("movie", key.value)
     return movies.get(tpdb_id=key.value)
+
+
+def _completed(kind: Literal["scene", "movie"], item: Scene | Movie) -> bool:
+    """Fetch the detail of a row stored from a search item (no tags, no directors) before Plex first reads it, since
+    Plex keeps what it gets; True when the row was updated. TPDB failing (or a try in the last 10 minutes) serves the
+    stored row as it is."""
+    if item.is_complete or item.is_missing_upstream or not cache.add(f"complete-tried:{kind}:{item.pk}", 1, 600):
+        return False
+    try:
+        _fetch_and_store(kind, str(item.tpdb_id))
+    except (Http404, TPDBUnavailable):
+        return False
+    return True
 
 
 def _queue_refresh_if_stale(item: Scene | Movie) -> None:

@@ -63,6 +63,7 @@ def _make_scene(site: Site, released: datetime.date | None, **fields: object) ->
         "background_url": "",
         "image_url": "",
         "tags": [],
+        "is_complete": True,  # stored from a detail response: metadata requests need not fetch it
         "directors": [],
     }
     values.update(fields)
@@ -142,6 +143,7 @@ def spec_library(db) -> SpecLibrary:
         tags=["Feature"],
         directors=["Some Director"],
         site=None,
+        is_complete=True,
     )
     no_image = baker.make(Performer, tpdb_id=uuid.uuid4(), name="Performer One", is_parent=True, image_url="")
     MoviePerformer.objects.create(movie=movie, performer=no_image, credited_name="Performer One", order=0)

@@ -349,3 +349,28 @@ def test_show_metadata_runs_a_fixed_number_of_queries(api, spec_library, django_
 def test_movie_metadata_runs_a_fixed_number_of_queries(api, spec_library, django_assert_num_queries):
     with django_assert_num_queries(2):
         assert api.get(f"/movie/library/metadata/tpdb-movie-{MOVIE_UUID}").status_code == 200
+
+
+def test_a_scene_stored_from_a_search_item_is_completed_from_tpdb_before_plex_reads_it(api, db, fake_tpdb):
+    from scenes.services import scene_upsert_from_tpdb
+    from tests.recipes import tpdb_json
+    from tpdbprovider.tpdb.schemas import TPDBScene
+
+    detail = tpdb_json("scene_detail.json")["data"]
+    thin = {k: v for k, v in detail.items() if k not in {"tags", "markers", "directors", "scenes", "movies", "links"}}
+    scene = scene_upsert_from_tpdb(data=TPDBScene.from_json(thin))
+    assert not scene.is_complete and scene.tags == []
+
+    item = api.get(f"/tv/library/metadata/tpdb-scene-{scene.tpdb_id}").json()["MediaContainer"]["Metadata"][0]
+    scene.refresh_from_db()
+    assert scene.is_complete
+    assert item["Genre"] and fake_tpdb.count(path_prefix=f"/scenes/{scene.tpdb_id}") == 1
+
+
+def test_an_incomplete_scene_is_still_served_when_tpdb_is_down(api, db, dead_tpdb):
+    from scenes.models import Scene
+
+    scene = Scene.objects.create(tpdb_id=SCENE_UUID, title="Thin", site=None, is_complete=False)
+    response = api.get(f"/movie/library/metadata/tpdb-scene-{scene.tpdb_id}")
+    assert response.status_code == 200
+    assert response.json()["MediaContainer"]["Metadata"][0]["title"] == "Thin"
