@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.fake_clock import FakeClock
 from tpdbprovider.core.ratelimit import (
     InProcessTokenBucket,
     RateLimitTimeout,
@@ -16,25 +17,12 @@ from tpdbprovider.core.ratelimit import (
 )
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 500.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def bucket(clock: FakeClock, *, rate: float = 2.0, burst: int = 5, reserve: int = 0) -> InProcessTokenBucket:
     return InProcessTokenBucket(rate=rate, burst=burst, reserve=reserve, clock=clock, sleep=clock.sleep)
 
 
 def test_a_full_bucket_serves_the_burst_without_waiting():
-    clock = FakeClock()
+    clock = FakeClock(start=500.0)
     limiter = bucket(clock)
 
     assert [limiter.acquire() for _ in range(5)] == [0.0] * 5
@@ -43,7 +31,7 @@ def test_a_full_bucket_serves_the_burst_without_waiting():
 
 
 def test_after_the_burst_it_waits_one_interval_per_token():
-    clock = FakeClock()
+    clock = FakeClock(start=500.0)
     limiter = bucket(clock, rate=2.0, burst=5)
     for _ in range(5):
         limiter.acquire()
@@ -51,11 +39,11 @@ def test_after_the_burst_it_waits_one_interval_per_token():
     waited = [limiter.acquire() for _ in range(4)]
 
     assert waited == pytest.approx([0.5] * 4)
-    assert clock.now - 500.0 == pytest.approx(2.0)
+    assert clock.now - clock.start == pytest.approx(2.0)
 
 
 def test_refill_is_capped_at_the_burst():
-    clock = FakeClock()
+    clock = FakeClock(start=500.0)
     limiter = bucket(clock, burst=5)
     limiter.acquire()
     clock.now += 3600
@@ -64,7 +52,7 @@ def test_refill_is_capped_at_the_burst():
 
 
 def test_try_acquire_never_waits():
-    clock = FakeClock()
+    clock = FakeClock(start=500.0)
     limiter = bucket(clock, burst=1)
 
     assert limiter.try_acquire() is True
@@ -73,7 +61,7 @@ def test_try_acquire_never_waits():
 
 
 def test_available_tokens_reads_without_taking():
-    clock = FakeClock()
+    clock = FakeClock(start=500.0)
     limiter = bucket(clock, burst=3)
 
     assert limiter.available_tokens == 3
@@ -81,7 +69,7 @@ def test_available_tokens_reads_without_taking():
 
 
 def test_a_wait_beyond_max_wait_raises_without_sleeping():
-    clock = FakeClock()
+    clock = FakeClock(start=500.0)
     limiter = bucket(clock, rate=0.5, burst=1)
     limiter.acquire()
 
@@ -93,7 +81,7 @@ def test_a_wait_beyond_max_wait_raises_without_sleeping():
 
 
 def test_background_keeps_the_reserve_for_interactive_calls():
-    clock = FakeClock()
+    clock = FakeClock(start=500.0)
     limiter = bucket(clock, rate=1.0, burst=5, reserve=2)
 
     assert [limiter.try_acquire(lane="background") for _ in range(4)] == [True, True, True, False]
@@ -103,7 +91,7 @@ def test_background_keeps_the_reserve_for_interactive_calls():
 
 
 def test_background_waits_until_the_reserve_is_refilled():
-    clock = FakeClock()
+    clock = FakeClock(start=500.0)
     limiter = bucket(clock, rate=1.0, burst=5, reserve=2)
     for _ in range(5):
         limiter.acquire()
@@ -114,14 +102,14 @@ def test_background_waits_until_the_reserve_is_refilled():
 
 
 def test_the_reserve_never_starves_a_small_bucket():
-    clock = FakeClock()
+    clock = FakeClock(start=500.0)
     limiter = bucket(clock, rate=1.0, burst=1, reserve=2)
 
     assert limiter.try_acquire(lane="background") is True
 
 
 def test_block_for_empties_the_bucket_until_the_deadline():
-    clock = FakeClock()
+    clock = FakeClock(start=500.0)
     limiter = bucket(clock, rate=2.0, burst=5)
     limiter.block_for(10.0)
 
@@ -131,11 +119,11 @@ def test_block_for_empties_the_bucket_until_the_deadline():
     waited = limiter.acquire()
 
     assert waited >= 10.0
-    assert clock.now - 500.0 == pytest.approx(10.5)  # the block, then one refill interval from empty
+    assert clock.now - clock.start == pytest.approx(10.5)  # the block, then one refill interval from empty
 
 
 def test_a_shorter_block_never_shortens_a_longer_one():
-    clock = FakeClock()
+    clock = FakeClock(start=500.0)
     limiter = bucket(clock)
     limiter.block_for(10.0)
     limiter.block_for(1.0)
@@ -147,7 +135,7 @@ def test_a_shorter_block_never_shortens_a_longer_one():
 
 def test_unknown_lane_is_refused():
     with pytest.raises(ValueError, match="lane"):
-        bucket(FakeClock()).try_acquire(lane="urgent")
+        bucket(FakeClock(start=500.0)).try_acquire(lane="urgent")
 
 
 def test_get_limiter_follows_settings(settings):

@@ -16,7 +16,6 @@ from movies.models import Movie, MoviePerformer
 from scenes.models import Performer, Scene, ScenePerformer
 from scenes.policy import metadata_policy_get
 from sites.models import Site
-from tests.fake_tpdb import Catalog, FakeTPDB
 from tpdbprovider.core.breaker import reset_breaker
 from tpdbprovider.core.ratelimit import reset_limiter
 
@@ -153,20 +152,6 @@ def spec_library(db) -> SpecLibrary:
 @pytest.fixture
 def make_scene():
     return _make_scene
-
-
-@pytest.fixture
-def fake_tpdb(settings) -> Iterator[FakeTPDB]:
-    """The in-project fake TPDB on 127.0.0.1, serving tests/fixtures/tpdb; the client is pointed at it."""
-    with FakeTPDB(Catalog.from_fixtures()) as fake:
-        settings.TPDB_BASE_URL = fake.base_url
-        settings.TPDB_API_KEY = fake.token
-        settings.TPDB_MAX_RETRIES = 0
-        reset_breaker()
-        reset_limiter()
-        yield fake
-    reset_breaker()
-    reset_limiter()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import requests
 import responses
 from responses import matchers
 
+from tests.fake_clock import FakeClock
 from tests.recipes import FIXTURES_DIR, tpdb_json
 from tpdbprovider.core.breaker import InProcessCircuitBreaker, get_breaker
 from tpdbprovider.core.ratelimit import InProcessTokenBucket, get_limiter
@@ -28,21 +29,6 @@ BASE = "https://tpdb.test"
 KEY = "test-api-key-0123456789"
 SCENE_ID = "3f2a1b0c-9d8e-4f7a-8b6c-5d4e3f2a1b0c"
 HEADERS_429 = json.loads((FIXTURES_DIR / "error_429.headers.json").read_text())["headers"]
-
-
-class FakeClock:
-    """A monotonic clock whose sleep advances time instantly."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def fake_clock_client(clock: FakeClock, **overrides) -> TPDBClient:
