@@ -107,8 +107,8 @@ def match_movie(req: MatchRequest, *, reuse: bool = True) -> list[MatchResult]:
 
 
 def _scene_or_movie(req: MatchRequest, *, reuse: bool) -> list[MatchResult]:
-    if _has_pin(req):
-        return _pinned(req)
+    if (pinned := _pinned(req)) is not None:
+        return pinned
     if reuse and not req.manual and (reused := _reused_decision(req)) is not None:
         return reused
     return _engine_match(req)
@@ -179,13 +179,6 @@ def request_key_for(req: MatchRequest) -> str:
     return hashlib.sha256(f"{req.provider}|{req.type}|{identity}".encode()).hexdigest()
 
 
-def _has_pin(req: MatchRequest) -> bool:
-    return (
-        _ref_in(req) is not None
-        or MatchPin.objects.filter(provider=req.provider, request_key=request_key_for(req)).exists()
-    )
-
-
 def _ref_in(req: MatchRequest) -> TpdbRef | None:
     for text in (req.title, req.filename):
         if ref := find_ref(text[:4096]):
@@ -193,17 +186,21 @@ def _ref_in(req: MatchRequest) -> TpdbRef | None:
     return None
 
 
-def _pinned(req: MatchRequest) -> list[MatchResult]:
-    """A stored pin first (a person decided), then a TPDB id typed into the title or the file name."""
+def _pinned(req: MatchRequest) -> list[MatchResult] | None:
+    """A stored pin first (a person decided), then a TPDB id typed into the title or the file name; None without
+    either, so the engine decides."""
     pin = MatchPin.objects.filter(provider=req.provider, request_key=request_key_for(req)).first()
+    ref = _ref_in(req) if pin is None else None
+    if pin is None and ref is None:
+        return None
     try:
         if pin is not None:
             if pin.is_not_in_tpdb or not pin.tpdb_id:
                 return []
             item = _resolve_ref(TpdbRef(kind=_pin_kind(pin.rating_key), id=str(pin.tpdb_id)), req)
         else:
-            ref = _ref_in(req)
-            item = _resolve_ref(ref, req) if ref else None
+            assert ref is not None
+            item = _resolve_ref(ref, req)
     except TPDBError as exc:
         logger.warning("Pinned item could not be fetched (%s)", exc.__class__.__name__)
         return []
