@@ -33,6 +33,7 @@ from scenes.tasks import scene_refresh as scene_refresh_task
 from sites.models import Site
 from sites.services import site_upsert_from_tpdb
 from tpdbprovider.core.exceptions import ApplicationError
+from tpdbprovider.core.responsecache import answer_valid_for
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
@@ -459,7 +460,11 @@ def _queue_refresh_if_stale(item: Scene | Movie) -> None:
     """
     is_scene = isinstance(item, Scene)
     ttl_s = settings.CACHE_TTL_SCENE_DETAIL if is_scene else settings.CACHE_TTL_MOVIE_DETAIL
-    if item.is_missing_upstream or item.fetched_at > timezone.now() - datetime.timedelta(seconds=ttl_s):
+    if item.is_missing_upstream:
+        return
+    fresh_for_s = (item.fetched_at - timezone.now()).total_seconds() + ttl_s
+    if fresh_for_s > 0:
+        answer_valid_for(fresh_for_s)  # a cached answer must not hide the moment the item goes stale
         return
     kind = "scene" if is_scene else "movie"
     if not cache.add(f"refresh-queued:{kind}:{item.pk}", 1, timeout=REFRESH_GUARD_S):

@@ -5,8 +5,9 @@ Each endpoint exists twice, once per provider (``/tv`` and ``/movie``); the subc
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -33,6 +34,7 @@ from plexapi.services import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE_START, P
 from plexapi.throttles import PlexRateThrottle, PlexSearchRateThrottle
 from scenes.matching import MatchRequest
 from tpdbprovider.core.health import health_report
+from tpdbprovider.core.responsecache import request_key, serve
 
 MAX_TEXT_CHARS = 4096
 START_HEADER = "X-Plex-Container-Start"
@@ -71,6 +73,36 @@ class ProviderApi(APIView):
     @property
     def identifier(self) -> str:
         return services.provider_identifier(provider=self.provider)
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def response_cached(handler: Handler) -> Handler:
+    """Answer a repeated request from the response cache (``tpdbprovider.core.responsecache``). Throttles and content
+    negotiation still run first; the key is everything the answer can depend on: the view, the path, the query
+    string, the paging headers and the body."""
+
+    @functools.wraps(handler)
+    def wrapper(view: ProviderApi, request: Request, *args: Any, **kwargs: Any) -> Any:
+        try:
+            body = request.body if request.method == "POST" else b""
+        except Exception:  # unreadable or too big: no caching; the handler reports the error as usual
+            key = None
+        else:
+            headers = request.headers
+            key = request_key(
+                type(view).__name__,
+                request.method,
+                sorted(kwargs.items()),
+                request.META.get("QUERY_STRING", ""),
+                headers.get(START_HEADER),
+                headers.get(SIZE_HEADER),
+                body,
+            )
+        return serve(key, lambda: handler(view, request, *args, **kwargs))
+
+    return wrapper  # type: ignore[return-value]
 
 
 # --- provider root ------------------------------------------------------------------------------------------------
@@ -124,10 +156,12 @@ class MatchApi(ProviderApi):
         includeAdult = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(request=InputSerializer, responses={200: MediaContainerResponseDoc, 400: ErrorResponseDoc})
+    @response_cached
     def post(self, request: Request) -> Response:
         return self._match(request.data or request.query_params)  # a body over the limit: 413 by the handler
 
     @extend_schema(parameters=[InputSerializer], responses={200: MediaContainerResponseDoc, 400: ErrorResponseDoc})
+    @response_cached
     def get(self, request: Request) -> Response:
         return self._match(request.query_params)
 
@@ -176,6 +210,7 @@ class MetadataApi(ProviderApi):
     @extend_schema(
         parameters=[_RATING_KEY, InputSerializer], responses={200: MediaContainerResponseDoc, 404: ErrorResponseDoc}
     )
+    @response_cached
     def get(self, request: Request, rating_key: str) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -235,6 +270,7 @@ class PagedApi(ProviderApi):
     @extend_schema(
         parameters=[_RATING_KEY, *_PAGING], responses={200: MediaContainerResponseDoc, 404: ErrorResponseDoc}
     )
+    @response_cached
     def get(self, request: Request, rating_key: str) -> Response:
         paging = PagingInputSerializer.from_request(request)
         paging.is_valid(raise_exception=True)
@@ -276,6 +312,7 @@ class ImagesApi(ProviderApi):
     """``GET …/<ratingKey>/images``: every candidate image (spec §3.6)."""
 
     @extend_schema(parameters=[_RATING_KEY], responses={200: ImageContainerResponseDoc, 404: ErrorResponseDoc})
+    @response_cached
     def get(self, request: Request, rating_key: str) -> Response:
         images = services.images_get(rating_key=rating_key, provider=self.provider)
         return Response(image_container(images, identifier=self.identifier))

@@ -14,6 +14,7 @@ from sites.models import Site
 from sites.selectors import site_get_by_tpdb_numeric_id
 from sites.services import fit_to_column, site_upsert_from_tpdb
 from tpdbprovider.core.cache import SCENE_DETAIL, cache_service
+from tpdbprovider.core.responsecache import invalidate_responses
 from tpdbprovider.matching.parser import find_ref
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBNotFoundError
@@ -150,6 +151,7 @@ def media_mark_missing_upstream(*, item: MediaFields) -> None:
     """TPDB answered 404 for this scene or movie: flag it and keep the last good data."""
     type(item)._default_manager.filter(pk=item.pk).update(is_missing_upstream=True, updated_at=timezone.now())
     item.is_missing_upstream = True
+    invalidate_responses()  # bulk updates send no signals
 
 
 def scene_mark_missing_upstream(*, scene: Scene) -> None:
@@ -179,6 +181,7 @@ def media_refresh_from_tpdb(*, item: M, fetch: Callable[..., M], lane: str) -> M
     except TPDBNotFoundError:
         media_mark_missing_upstream(item=item)
         MatchPin.objects.filter(tpdb_id=item.tpdb_id).update(is_needs_rematch=True, updated_at=timezone.now())
+        invalidate_responses()
         raise
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from sites.models import Site, SiteAlias, SiteYearSync
 from tpdbprovider.core.cache import SITE_LIST, cache_service
+from tpdbprovider.core.responsecache import invalidate_responses
 from tpdbprovider.matching.parser import normalize_key
 from tpdbprovider.matching.sites import SiteEntry, SiteIndex, load_default_aliases
 from tpdbprovider.tpdb.client import TPDBClient, tpdb_client
@@ -86,8 +87,12 @@ def site_upsert_from_tpdb(*, data: TPDBSite) -> Site:
             setattr(site, name, value)
         site.save()
     # Children stored before this site now get their foreign keys (a sync visits sites in any order).
-    Site.objects.filter(parent_tpdb_id=data.id, parent__isnull=True).exclude(pk=site.pk).update(parent=site)
-    Site.objects.filter(network_tpdb_id=data.id, network__isnull=True).exclude(pk=site.pk).update(network=site)
+    adopted = Site.objects.filter(parent_tpdb_id=data.id, parent__isnull=True).exclude(pk=site.pk).update(parent=site)
+    adopted += (
+        Site.objects.filter(network_tpdb_id=data.id, network__isnull=True).exclude(pk=site.pk).update(network=site)
+    )
+    if adopted:
+        invalidate_responses()  # bulk updates send no signals
     return site
 
 
@@ -102,6 +107,7 @@ def site_mark_missing_upstream(*, site: Site) -> None:
     """TPDB answered 404 for this site: flag it and keep the last good data."""
     Site.objects.filter(pk=site.pk).update(is_missing_upstream=True, updated_at=timezone.now())
     site.is_missing_upstream = True
+    invalidate_responses()
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,8 @@ def site_aliases_seed_defaults() -> int:
         if code not in existing and normalize_key(target) in by_key
     ]
     SiteAlias.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows:
+        invalidate_responses()  # bulk inserts send no signals
     return len(rows)
 
 

@@ -1,16 +1,22 @@
 """Load benchmark: gunicorn serving the product (production settings) vs a bare DRF endpoint in the same process.
 
 Usage: .venv/bin/python tests/benchmarks/load_bench.py [--duration 10] [--workers 2] [--threads 4] [--connections 8]
-                                                       [--queries 300] [--sqlite] [--json OUT]
+                                                       [--queries 300] [--sqlite] [--redis-url URL | --no-redis]
+                                                       [--json OUT]
 
 Needs ``wrk`` (Debian: ``apt-get install -y wrk``) and, unless --sqlite, the local PostgreSQL on 127.0.0.1:5432
-(database ``tpdbprovider_bench`` is dropped and recreated). Everything runs on loopback:
+(database ``tpdbprovider_bench`` is dropped and recreated); by default the full stack's Redis too (database 14 of
+127.0.0.1:6379 is flushed): throttle counters, the response cache generation and the limiter live there, as in
+production. Everything runs on loopback:
 
 1. the fake TPDB serves the match corpus; ``migrate`` and ``sync_sites`` fill a fresh database;
-2. gunicorn (``--workers`` x ``--threads``, settings ``tests.benchmarks.bench_settings``) starts, and the first
-   ``--queries`` corpus match requests are POSTed twice, so answers are in the database and the caches;
-3. wrk runs ``--duration`` seconds per scenario with the same connections: the bare endpoint, warm match POSTs
-   (corpus bodies, round robin), warm metadata GETs (episode, show, children) and reports p50, p99 and req/s;
+2. gunicorn (``--workers`` x ``--threads``, settings ``tests.benchmarks.bench_settings``) starts, the first
+   ``--queries`` corpus match requests are POSTed twice and each matched item's metadata is read once, so answers
+   are in the database and the caches;
+3. per scenario, unmeasured wrk passes of ``--warmup`` seconds until under 1 % of answers miss the response cache
+   (every worker process holds its own), then
+   ``--duration`` seconds measured with the same connections: the bare endpoint, warm match POSTs (corpus bodies,
+   round robin), warm metadata GETs (episode, show, children); p50, p99 and req/s;
 4. gunicorn is restarted, 10,000 mixed requests are sent, and each worker's VmRSS is read from /proc.
 """
 
@@ -60,6 +66,18 @@ request = function()
   end
   return wrk.format("GET", it[2])
 end
+hits, misses = 0, 0
+response = function(status, headers, body)
+  local state = headers["X-Response-Cache"]
+  if state == "hit" then hits = hits + 1 elseif state == "miss" then misses = misses + 1 end
+end
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+done = function(summary, latency, requests)
+  local h, m = 0, 0
+  for _, t in ipairs(threads) do h = h + t:get("hits"); m = m + t:get("misses") end
+  io.write(string.format("response-cache hits %%d misses %%d\\n", h, m))
+end
 """
 
 
@@ -86,7 +104,15 @@ def _prepare_database(tmp: Path, use_sqlite: bool) -> str:
     return f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
 
 
-def _environment(database_url: str, fake: FakeTPDB) -> dict[str, str]:
+def _prepare_redis(redis_url: str) -> str:
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+    return redis_url
+
+
+def _environment(database_url: str, redis_url: str, fake: FakeTPDB) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TPDB_", "DJANGO_", "ADMIN_", "REDIS_", "CACHE_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="tests.benchmarks.bench_settings",
@@ -94,6 +120,7 @@ def _environment(database_url: str, fake: FakeTPDB) -> dict[str, str]:
         ADMIN_USERNAME="bench",
         ADMIN_PASSWORD=secrets.token_urlsafe(18),
         DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
         TPDB_BASE_URL=fake.base_url,
         TPDB_API_KEY=fake.token,
         TPDB_RATE_LIMIT="1000",
@@ -149,7 +176,8 @@ def rss_mb(pid: int) -> float:
 
 
 def warm(base: str, queries: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """POST every query twice (fill database and caches); return the match lines and the metadata paths."""
+    """POST every query twice and GET every item they matched (fill database and caches); return the match lines
+    and the metadata paths."""
     match_lines, metadata_paths = [], set()
     for _ in range(2):
         for query in queries:
@@ -164,6 +192,8 @@ def warm(base: str, queries: list[dict[str, Any]]) -> tuple[list[str], list[str]
                     metadata_paths.add(f"/tv/library/metadata/{item['grandparentRatingKey']}")
                     metadata_paths.add(f"/tv/library/metadata/{item['grandparentRatingKey']}/children")
                     metadata_paths.add(f"/tv/library/metadata/{item['parentRatingKey']}/children")
+    for path in sorted(metadata_paths):  # Plex reads each matched item once (this completes search-stored rows)
+        _http(base, "GET", path)
     for query in queries:
         body = json.dumps(query["request"], separators=(",", ":"))
         match_lines.append(f"POST\t/{query['provider']}/library/metadata/matches\t{body}")
@@ -203,6 +233,7 @@ def wrk(base: str, lines: list[str], tmp: Path, name: str, *, duration_s: int, c
     }
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    cache_counts = re.search(r"response-cache hits (\d+) misses (\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
     return {
         "p50_ms": latency.get("50"),
@@ -210,7 +241,21 @@ def wrk(base: str, lines: list[str], tmp: Path, name: str, *, duration_s: int, c
         "rps": rps,
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
         "socket_errors": errors.group(0) if errors else "",
+        "response_cache": {"hits": int(cache_counts.group(1)), "misses": int(cache_counts.group(2))}
+        if cache_counts
+        else None,
     }
+
+
+def warm_up(base: str, lines: list[str], tmp: Path, name: str, args: argparse.Namespace) -> int:
+    """Unmeasured wrk passes of ``--warmup`` seconds until under 1 % of answers miss the response cache (every worker
+    process holds its own; at most 10 passes). Returns the number of passes."""
+    for passes in range(1, 11):
+        result = wrk(base, lines, tmp, name, duration_s=args.warmup, connections=args.connections)
+        counts = result["response_cache"] or {"hits": 0, "misses": 0}
+        if counts["misses"] <= 0.01 * (counts["hits"] + counts["misses"]):
+            return passes
+    return passes
 
 
 def mixed_requests(base: str, lines: list[str], total: int, threads: int) -> dict[str, int]:
@@ -243,7 +288,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--mixed", type=int, default=10_000)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of each unmeasured warm-up pass")
     parser.add_argument("--sqlite", action="store_true", help="SQLite file instead of the local PostgreSQL")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="flushed first")
+    parser.add_argument("--no-redis", action="store_true", help="no REDIS_URL: locmem cache per worker")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -255,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     queries = queries[: args.queries]
     report: dict[str, Any] = {"config": {k: v for k, v in vars(args).items() if k != "json"}}
     with FakeTPDB(Catalog.from_corpus(CORPUS), token="bench-token") as fake:
-        env = _environment(_prepare_database(tmp, args.sqlite), fake)
+        redis_url = "" if args.no_redis else _prepare_redis(args.redis_url)
+        env = _environment(_prepare_database(tmp, args.sqlite), redis_url, fake)
         report["config"]["database"] = env["DATABASE_URL"].split("://")[0]
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
@@ -272,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
             tpdb_before = fake.stats()["received"]
             scenarios = {"bare": ["GET\t/bench/bare"], "match": match_lines, "metadata": metadata_lines}
             for name, lines in scenarios.items():
+                report.setdefault("warmup_passes", {})[name] = warm_up(server.base, lines, tmp, name, args)
                 report[name] = wrk(
                     server.base, lines, tmp, name, duration_s=args.duration, connections=args.connections
                 )

@@ -9,24 +9,48 @@ import time
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
-tpdb_calls_var: ContextVar[list[int] | None] = ContextVar("tpdb_calls", default=None)
+
+
+@dataclass
+class TPDBActivity:
+    """What one web request asked of TPDB: ``asks`` counts client requests (including ones refused without any HTTP,
+    e.g. breaker open or no key), ``calls`` the HTTP attempts among them."""
+
+    asks: int = 0
+    calls: int = 0
+
+
+tpdb_activity_var: ContextVar[TPDBActivity | None] = ContextVar("tpdb_activity", default=None)
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "request_id"}
 logger = logging.getLogger("tpdbprovider.request")
 
 
+def count_tpdb_ask() -> None:
+    """Counted by the TPDB client for each request it is given, before it decides whether to send it."""
+    activity = tpdb_activity_var.get()
+    if activity is not None:
+        activity.asks += 1
+
+
 def count_tpdb_call() -> None:
     """Counted by the TPDB client for each HTTP attempt, so the request log can say how many were made."""
-    counter = tpdb_calls_var.get()
-    if counter is not None:
-        counter[0] += 1
+    activity = tpdb_activity_var.get()
+    if activity is not None:
+        activity.calls += 1
+
+
+def request_tpdb_activity() -> TPDBActivity | None:
+    """This web request's TPDB activity so far; None outside a request (tasks, commands)."""
+    return tpdb_activity_var.get()
 
 
 def _secrets() -> list[str]:
@@ -78,13 +102,13 @@ class RequestContextMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex[:16]
         token = request_id_var.set(request_id)
-        calls = [0]
-        calls_token = tpdb_calls_var.set(calls)
+        activity = TPDBActivity()
+        activity_token = tpdb_activity_var.set(activity)
         started = time.perf_counter()
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            response["X-TPDB-Calls"] = str(calls[0])
+            response["X-TPDB-Calls"] = str(activity.calls)
             path = request.path
             if path.startswith(("/tv", "/movie")):
                 parts = path.strip("/").split("/")
@@ -98,10 +122,11 @@ class RequestContextMiddleware:
                         "rating_key": parts[3][:80] if len(parts) > 3 and parts[2] == "metadata" else None,
                         "status": response.status_code,
                         "ms": round((time.perf_counter() - started) * 1000, 1),
-                        "tpdb_calls": calls[0],
+                        "tpdb_calls": activity.calls,
+                        "response_cache": response.get("X-Response-Cache"),
                     },
                 )
             return response
         finally:
-            tpdb_calls_var.reset(calls_token)
+            tpdb_activity_var.reset(activity_token)
             request_id_var.reset(token)

@@ -125,6 +125,9 @@ PLEX_MOVIE_IDENTIFIER = env_identifier("PLEX_MOVIE_IDENTIFIER", "tv.plex.agents.
 PLEX_MATCH_ACCEPT_THRESHOLD = env_int("PLEX_MATCH_ACCEPT_THRESHOLD", 70, minimum=0, maximum=100)
 PLEX_MATCH_MARGIN = env_int("PLEX_MATCH_MARGIN", 12, minimum=0, maximum=100)
 PLEX_CONTENT_RATING = env_str("PLEX_CONTENT_RATING", "X")
+# Rendered answers kept in each web process for repeated requests (0 turns it off); see core/responsecache.py.
+PLEX_RESPONSE_CACHE_TTL_S = env_int("PLEX_RESPONSE_CACHE_TTL_S", 300, minimum=0)
+PLEX_RESPONSE_CACHE_MAX_MB = env_int("PLEX_RESPONSE_CACHE_MAX_MB", 32, minimum=1)
 
 # --- Incoming requests --------------------------------------------------------------------------------------------
 RATE_LIMIT_DEFAULT = env_rate("RATE_LIMIT_DEFAULT", "100/min")

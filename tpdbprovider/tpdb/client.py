@@ -20,7 +20,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from tpdbprovider.core.breaker import CircuitBreaker, get_breaker
-from tpdbprovider.core.logging import count_tpdb_call
+from tpdbprovider.core.logging import count_tpdb_ask, count_tpdb_call
 from tpdbprovider.core.ratelimit import LANES, RateLimitTimeout, TokenBucket, get_limiter
 from tpdbprovider.tpdb.errors import (
     TPDBConfigurationError,
@@ -214,6 +214,7 @@ class TPDBClient:
 
     def _request(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """GET ``path``; returns the JSON body (a dict with ``data``). Maps every failure to a TPDBError."""
+        count_tpdb_ask()
         if not self._api_key:
             raise TPDBConfigurationError("TPDB_API_KEY is not set")
         if self._deadline is None:

@@ -1,0 +1,194 @@
+"""Process-local cache of rendered Plex answers, valid while a shared generation number stands.
+
+A warm Plex request (the same match, metadata or children request again) is answered from memory, without the
+database. Every write that can change an answer bumps the generation, which lives in the default cache (Redis when
+configured), so every web process drops its entries at once. ``PLEX_RESPONSE_CACHE_TTL_S`` bounds the rest: the
+time-based behaviour (the 10-minute decision reuse, queueing a stale item's refresh) and writes made where the
+generation cannot reach (another process in the embedded mode, which has no shared cache).
+Only 200 answers built without asking TPDB are kept, so a failure or a fallback is never replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+
+from tpdbprovider.core.logging import request_tpdb_activity
+
+logger = logging.getLogger(__name__)
+
+GENERATION_KEY = "plex-response-generation"
+STATUS_HEADER = "X-Response-Cache"  # "hit" or "miss" on cacheable endpoints
+MAX_ENTRY_SHARE = 16  # one answer may use at most 1/16 of the budget, so a huge page cannot flush the rest
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    generation: int
+    expires_at: float
+    body: bytes
+
+
+class ResponseCache:
+    """A byte-bounded LRU of response bodies keyed by request, each stamped with the generation it was built under."""
+
+    def __init__(self, *, max_bytes: int, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_bytes, self.ttl_s, self._clock = max_bytes, ttl_s, clock
+        self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size_bytes = self.hits = self.misses = 0
+
+    def get(self, key: bytes, generation: int) -> bytes | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.generation != generation or entry.expires_at <= self._clock():
+                if entry is not None:
+                    self._drop(key)
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry.body
+
+    def put(self, key: bytes, generation: int, body: bytes, *, ttl_s: float | None = None) -> None:
+        """Keep ``body`` for the cache's TTL, or for ``ttl_s`` if that is shorter."""
+        ttl_s = self.ttl_s if ttl_s is None else min(ttl_s, self.ttl_s)
+        if ttl_s <= 0 or len(body) * MAX_ENTRY_SHARE > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = _Entry(generation, self._clock() + ttl_s, body)
+            self.size_bytes += len(body)
+            while self.size_bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.size_bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _drop(self, key: bytes) -> None:
+        self.size_bytes -= len(self._entries.pop(key).body)
+
+
+_state: dict[str, ResponseCache | None] = {}
+
+
+@dataclass
+class _Validity:
+    seconds: float = float("inf")
+
+
+_validity_var: ContextVar[_Validity | None] = ContextVar("response_validity", default=None)
+
+
+def answer_valid_for(seconds: float) -> None:
+    """Called while an answer is built: keep it at most ``seconds`` (e.g. until a stored item it shows goes stale, so
+    that reading it then queues the refresh). No-op outside a cached request."""
+    validity = _validity_var.get()
+    if validity is not None:
+        validity.seconds = min(validity.seconds, seconds)
+
+
+def response_cache() -> ResponseCache | None:
+    """This process's cache, built from the settings on first use; None when PLEX_RESPONSE_CACHE_TTL_S is 0."""
+    if "cache" not in _state:
+        ttl_s, max_mb = settings.PLEX_RESPONSE_CACHE_TTL_S, settings.PLEX_RESPONSE_CACHE_MAX_MB
+        _state["cache"] = ResponseCache(max_bytes=max_mb * 1024 * 1024, ttl_s=ttl_s) if ttl_s > 0 else None
+    return _state["cache"]
+
+
+def response_cache_reset() -> None:
+    """Forget this process's cache and rebuild it from the settings on next use (settings changed, tests)."""
+    _state.clear()
+
+
+def request_key(*parts: object) -> bytes:
+    """A fixed-size key for any request parts (bodies and query strings may be long)."""
+    return hashlib.blake2b(repr(parts).encode("utf-8", "backslashreplace"), digest_size=16).digest()
+
+
+def current_generation() -> int | None:
+    """The shared generation, created (at a random value, so a flushed Redis never revives old entries) if missing;
+    None when the cache cannot be read, which turns response caching off for the request."""
+    try:
+        generation = cache.get(GENERATION_KEY)
+        if generation is None:
+            cache.add(GENERATION_KEY, secrets.randbits(48), timeout=None)
+            generation = cache.get(GENERATION_KEY)
+    except Exception:
+        logger.warning("Response cache generation unreadable; answering without the response cache", exc_info=True)
+        return None
+    return int(generation) if generation is not None else None
+
+
+def _bump_generation() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # no generation yet (or it was evicted): any new random value invalidates every entry
+        cache.add(GENERATION_KEY, secrets.randbits(48), timeout=None)
+    except Exception:
+        logger.warning("Could not bump the response cache generation", exc_info=True)
+    # This process never serves an entry built before the write, even if the shared bump failed.
+    if (local := _state.get("cache")) is not None:
+        local.clear()
+
+
+def invalidate_responses() -> None:
+    """Drop every cached Plex answer: now, and again when the surrounding transaction commits (a request that read
+    the old rows between the two bumps would otherwise keep them cached)."""
+    _bump_generation()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_bump_generation)
+
+
+def serve(key: bytes | None, build: Callable[[], HttpResponseBase]) -> HttpResponseBase:
+    """The cached body for ``key`` when its generation is current; otherwise ``build()``'s response, kept once
+    rendered if it is a 200 and this request did not ask TPDB. ``key`` None (uncacheable request) only builds."""
+    cached = response_cache()
+    generation = current_generation() if cached is not None and key is not None else None
+    if cached is None or key is None or generation is None:
+        return build()
+    body = cached.get(key, generation)
+    if body is not None:
+        hit = HttpResponse(body, content_type="application/json")
+        hit[STATUS_HEADER] = "hit"
+        return hit
+    validity = _Validity()
+    token = _validity_var.set(validity)
+    try:
+        response = build()
+    finally:
+        _validity_var.reset(token)
+    activity = request_tpdb_activity()
+    if response.status_code != 200 or activity is None:
+        return response
+
+    def store(rendered: Any) -> None:
+        if activity.asks == 0:
+            cached.put(key, generation, bytes(rendered.content), ttl_s=validity.seconds)
+
+    if callable(getattr(response, "add_post_render_callback", None)) and not getattr(response, "is_rendered", True):
+        response.add_post_render_callback(store)  # type: ignore[attr-defined]
+    else:
+        store(response)
+    response[STATUS_HEADER] = "miss"
+    return response
