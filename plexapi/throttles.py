@@ -1,7 +1,8 @@
 """Per-client (IP) request limits for the Plex provider endpoints; 429 + Retry-After via our exception handler.
 
 Scopes and settings: ``plex`` = RATE_LIMIT_DEFAULT (every provider endpoint), ``plex_search`` = RATE_LIMIT_SEARCH
-(match endpoints, on top of ``plex``). The counters live in the ``default`` cache (Redis when configured).
+(match endpoints, on top of ``plex``; a refused match counts against neither). The counters live in the ``default``
+cache (Redis when configured).
 
 Sizing for a library scan: PMS is one client (one IP) and scans sequentially, roughly one match request per new item,
 then one metadata request per matched item, plus ``children`` pages (20 items each) and ``images``/``extras`` per show
@@ -19,30 +20,54 @@ runaway clients. Rates are read on every request, so overriding REST_FRAMEWORK["
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from tpdbprovider.core.throttling import Limit, sliding_window_hit
 
-class PlexRateThrottle(SimpleRateThrottle):
-    """Every provider endpoint, keyed on the client IP (Plex sends no credentials)."""
+_PERIODS_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-    scope = "plex"
 
-    def get_rate(self) -> str | None:
-        # DRF binds THROTTLE_RATES at import; read the live setting instead so overrides (and tests) take effect.
-        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
-        rate = rates.get(self.scope)
-        return str(rate) if rate else None
+class PlexRateThrottle(BaseThrottle):
+    """Every provider endpoint, keyed on the client IP (Plex sends no credentials).
 
-    def get_cache_key(self, request: Request, view: APIView) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    Sliding-window counters (``tpdbprovider.core.throttling``) instead of DRF's list of timestamps, which is read and
+    rewritten whole on each request: a request now costs the same at 100/min as at 100,000/min, one Redis round trip
+    however many scopes apply, and processes cannot lose each other's counts.
+    """
+
+    scopes: ClassVar[tuple[str, ...]] = ("plex",)
+    timer: Callable[[], float] = time.time
+
+    def allow_request(self, request: Request, view: APIView | None) -> bool:
+        ident = self.get_ident(request)
+        limits = [limit for scope in self.scopes if (limit := _limit(scope, ident)) is not None]
+        if not limits:
+            return True
+        self._verdict = sliding_window_hit(limits, now=self.timer())
+        return self._verdict.refused is None
+
+    def wait(self) -> float | None:
+        return self._verdict.wait_s
 
 
 class PlexSearchRateThrottle(PlexRateThrottle):
-    """Match endpoints only: each match may call TPDB, so it gets a tighter budget of its own."""
+    """Match endpoints: the ``plex`` limit plus ``plex_search``, since each match may call TPDB."""
 
-    scope = "plex_search"
+    scopes = ("plex", "plex_search")
+
+
+def _limit(scope: str, ident: str) -> Limit | None:
+    """The scope's rate ("100/min") from the live settings (DRF binds them at import; overrides must apply)."""
+    rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+    rate = rates.get(scope)
+    if not rate:
+        return None
+    requests, period = str(rate).split("/")
+    return Limit(key=f"throttle_{scope}_{ident}", requests=int(requests), period_s=_PERIODS_S[period[0]])

@@ -137,7 +137,7 @@ def _text() -> serializers.CharField:
 class MatchApi(ProviderApi):
     """``POST …/library/metadata/matches`` (JSON body) or ``GET`` with query parameters (spec §2)."""
 
-    throttle_classes = (PlexRateThrottle, PlexSearchRateThrottle)
+    throttle_classes = (PlexSearchRateThrottle,)
 
     class InputSerializer(serializers.Serializer[Any]):
         type = serializers.IntegerField(min_value=-(2**31), max_value=2**31)

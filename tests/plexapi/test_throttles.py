@@ -8,8 +8,15 @@ from django.core.cache import cache
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def rates(settings):
+@pytest.fixture(params=["locmem", pytest.param("redis", marks=pytest.mark.redis)])
+def rates(request, settings):
+    """Sets the two rates; each test runs on locmem and on the real test Redis (where one Lua script counts)."""
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        settings.CACHES = {
+            "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": "tpdbprovider"}
+        }
+
     def set_rates(plex: str, plex_search: str) -> None:
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,
@@ -38,6 +45,14 @@ def test_matches_have_their_own_tighter_limit(api, rates):
     assert api.get("/tv").status_code == 200
 
 
+def test_matches_count_against_the_general_limit_too_but_refused_ones_do_not(api, rates):
+    rates("3/min", "100/min")
+    body = {"type": 2, "title": ""}
+    statuses = [api.post("/tv/library/metadata/matches", body, format="json").status_code for _ in range(2)]
+    statuses += [api.get("/tv").status_code for _ in range(2)]
+    assert statuses == [200, 200, 200, 429]
+
+
 def test_clients_are_counted_per_ip(api, rates):
     rates("1/min", "100/min")
     assert api.get("/tv", REMOTE_ADDR="10.0.0.1").status_code == 200
@@ -48,3 +63,54 @@ def test_clients_are_counted_per_ip(api, rates):
 def test_health_is_not_throttled(api, rates):
     rates("1/min", "1/min")
     assert [api.get("/health").status_code != 429 for _ in range(3)] == [True] * 3
+
+
+class _Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _throttle_at(clock: _Clock, rates, rate: str):
+    from rest_framework.test import APIRequestFactory
+
+    from plexapi.throttles import PlexRateThrottle
+
+    rates(rate, "100/min")
+    request = APIRequestFactory().get("/tv")
+
+    def ask() -> tuple[bool, float | None]:
+        throttle = PlexRateThrottle()
+        throttle.timer = clock
+        allowed = throttle.allow_request(request, None)
+        return allowed, None if allowed else throttle.wait()
+
+    return ask
+
+
+def test_the_window_slides_so_a_burst_at_a_boundary_cannot_double_the_rate(rates):
+    clock = _Clock(600.0 * 1000)  # the start of a one-minute window
+    ask = _throttle_at(clock, rates, "10/min")
+    clock.now += 50
+    assert [ask()[0] for _ in range(11)] == [True] * 10 + [False]
+    clock.now += 15  # 5 s into the next window: the last one still weighs 55/60, so only 1 more fits
+    assert [ask()[0] for _ in range(2)] == [True, False]
+    clock.now += 30  # 35 s in: the last window weighs 10 x 25/60 = 4.2, this one holds 1, so 5 more fit below 10
+    assert [ask()[0] for _ in range(6)] == [True] * 5 + [False]
+
+
+def test_retry_after_is_when_the_next_request_fits(rates):
+    clock = _Clock(0.0)
+    ask = _throttle_at(clock, rates, "10/min")
+    for offset_s in (0.0, 20.0, 59.0, 90.0):  # bursts at several points of a window, some straddling two
+        clock.now = 600.0 * 1000 + 600 * offset_s + offset_s
+        while (answer := ask())[0]:
+            clock.now += 0.5
+        wait_s = answer[1]
+        assert wait_s is not None and 0.05 < wait_s <= 120
+        clock.now += wait_s - 0.05
+        assert ask()[0] is False, offset_s
+        clock.now += 0.05
+        assert ask()[0] is True, offset_s
