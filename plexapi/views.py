@@ -100,7 +100,8 @@ def response_cached(handler: Handler) -> Handler:
                 headers.get(SIZE_HEADER),
                 body,
             )
-        return serve(key, lambda: handler(view, request, *args, **kwargs))
+        generation = getattr(request, "response_generation", None)  # read along by the throttle
+        return serve(key, lambda: handler(view, request, *args, **kwargs), generation=generation)
 
     return wrapper  # type: ignore[return-value]
 

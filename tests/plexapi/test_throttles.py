@@ -114,3 +114,18 @@ def test_retry_after_is_when_the_next_request_fits(rates):
         assert ask()[0] is False, offset_s
         clock.now += 0.05
         assert ask()[0] is True, offset_s
+
+
+def test_the_throttle_hands_the_response_cache_its_generation_from_the_same_round_trip(rates):
+    from rest_framework.test import APIRequestFactory
+
+    from plexapi.throttles import PlexRateThrottle
+    from tpdbprovider.core.responsecache import current_generation, invalidate_responses
+
+    rates("100/min", "100/min")
+    request = APIRequestFactory().get("/tv")
+    PlexRateThrottle().allow_request(request, None)
+    assert request.response_generation is None  # none yet: the response cache creates it itself
+    invalidate_responses()
+    PlexRateThrottle().allow_request(request, None)
+    assert request.response_generation == current_generation() is not None

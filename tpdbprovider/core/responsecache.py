@@ -160,11 +160,15 @@ def invalidate_responses() -> None:
         transaction.on_commit(_bump_generation)
 
 
-def serve(key: bytes | None, build: Callable[[], HttpResponseBase]) -> HttpResponseBase:
+def serve(
+    key: bytes | None, build: Callable[[], HttpResponseBase], *, generation: int | None = None
+) -> HttpResponseBase:
     """The cached body for ``key`` when its generation is current; otherwise ``build()``'s response, kept once
-    rendered if it is a 200 and this request did not ask TPDB. ``key`` None (uncacheable request) only builds."""
+    rendered if it is a 200 and this request did not ask TPDB. ``key`` None (uncacheable request) only builds.
+    ``generation`` is the current generation when the caller already read it this request."""
     cached = response_cache()
-    generation = current_generation() if cached is not None and key is not None else None
+    if cached is not None and key is not None and generation is None:
+        generation = current_generation()
     if cached is None or key is None or generation is None:
         return build()
     body = cached.get(key, generation)

@@ -10,30 +10,34 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import caches
 from django_redis.cache import RedisCache
 
-# KEYS: this window's and the last window's counter per limit. ARGV: per limit, its size, the elapsed share of this
-# window and the counter TTL. Returns 0 when every limit admits (and counts) the request, else the 1-based index of
-# the first limit that refuses; then the counts read, two per limit.
+# KEYS: this window's and the last window's counter per limit, then the keys to read along. ARGV: the number of
+# limits, then per limit its size, the elapsed share of this window and the counter TTL. Returns 0 when every limit
+# admits (and counts) the request, else the 1-based index of the first limit that refuses; then the counts read, two
+# per limit; then the values of the keys read along (false when missing).
 _LUA = """
+local n = tonumber(ARGV[1])
 local counts = {}
 local refused = 0
-for i = 1, #KEYS / 2 do
+for i = 1, n do
   local current = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '0')
   local previous = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
   counts[2 * i - 1], counts[2 * i] = current, previous
-  local limit, elapsed = tonumber(ARGV[3 * i - 2]), tonumber(ARGV[3 * i - 1])
+  local limit, elapsed = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i])
   if refused == 0 and previous * (1 - elapsed) + current >= limit then refused = i end
 end
 if refused == 0 then
-  for i = 1, #KEYS / 2 do
+  for i = 1, n do
     redis.call('INCR', KEYS[2 * i - 1])
-    redis.call('EXPIRE', KEYS[2 * i - 1], ARGV[3 * i])
+    redis.call('EXPIRE', KEYS[2 * i - 1], ARGV[3 * i + 1])
   end
 end
 table.insert(counts, 1, refused)
+for i = 2 * n + 1, #KEYS do table.insert(counts, redis.call('GET', KEYS[i])) end
 return counts
 """
 
@@ -50,10 +54,11 @@ class Limit:
 @dataclass(frozen=True)
 class Verdict:
     """``refused`` is the first limit that refused the request (None: admitted and counted); ``wait_s`` is when it
-    would admit one more."""
+    would admit one more; ``values`` holds the integer keys asked to be read along (None when missing)."""
 
     refused: Limit | None
     wait_s: float = 0.0
+    values: tuple[int | None, ...] = ()
 
 
 def _window(limit: Limit, now: float) -> tuple[str, str, float]:
@@ -61,18 +66,28 @@ def _window(limit: Limit, now: float) -> tuple[str, str, float]:
     return f"{limit.key}:{index}", f"{limit.key}:{index - 1}", now / limit.period_s - index
 
 
-def sliding_window_hit(limits: list[Limit], *, now: float) -> Verdict:
-    """Count one request against every limit, or against none when any of them refuses it."""
+_script: dict[str, Any] = {}  # one redis-py Script (EVALSHA: the body is sent once per server)
+
+
+def sliding_window_hit(limits: list[Limit], *, now: float, read_along: tuple[str, ...] = ()) -> Verdict:
+    """Count one request against every limit, or against none when any of them refuses it. ``read_along`` names
+    integer cache keys to fetch in the same round trip (the caller saves one of its own)."""
     windows = [_window(limit, now) for limit in limits]
     backend = caches["default"]
+    values: list[Any]
     if isinstance(backend, RedisCache):
         client = backend.client
         keys = [client.make_key(k) for current, previous, _ in windows for k in (current, previous)]
-        args: list[float | int] = []
+        keys += [client.make_key(k) for k in read_along]
+        args: list[float | int] = [len(limits)]
         for limit, (_, _, elapsed) in zip(limits, windows, strict=True):
             args += [limit.requests, elapsed, 2 * limit.period_s]
-        refused, *counts = client.get_client(write=True).eval(_LUA, len(keys), *keys, *args)
+        redis = client.get_client(write=True)
+        script = _script.get("sliding_window") or _script.setdefault("sliding_window", redis.register_script(_LUA))
+        refused, *counts = script(keys=keys, args=args, client=redis)
+        counts, values = counts[: 2 * len(limits)], counts[2 * len(limits) :]
     else:
+        values = [backend.get(k) for k in read_along]
         found = backend.get_many([k for current, previous, _ in windows for k in (current, previous)])
         counts = [found.get(k, 0) for current, previous, _ in windows for k in (current, previous)]
         refused = next(
@@ -90,11 +105,13 @@ def sliding_window_hit(limits: list[Limit], *, now: float) -> Verdict:
                         backend.incr(current)
                     except ValueError:  # expired between add and incr
                         backend.add(current, 1, timeout=2 * limit.period_s)
+    read = tuple(int(v) if v not in (None, False) else None for v in values)
     if not refused:
-        return Verdict(refused=None)
+        return Verdict(refused=None, values=read)
     i = int(refused) - 1
     limit, elapsed = limits[i], windows[i][2]
-    return Verdict(refused=limit, wait_s=_wait_s(limit, int(counts[2 * i]), int(counts[2 * i + 1]), elapsed))
+    wait_s = _wait_s(limit, int(counts[2 * i]), int(counts[2 * i + 1]), elapsed)
+    return Verdict(refused=limit, wait_s=wait_s, values=read)
 
 
 def _wait_s(limit: Limit, current: int, previous: int, elapsed: float) -> float:
