@@ -17,7 +17,9 @@ production. Everything runs on loopback:
    (every worker process holds its own), then
    ``--duration`` seconds measured with the same connections: the bare endpoint, warm match POSTs (corpus bodies,
    round robin), warm metadata GETs (episode, show, children); p50, p99 and req/s;
-4. gunicorn is restarted, 10,000 mixed requests are sent, and each worker's VmRSS is read from /proc.
+4. ``hit_path.py`` times, in one process without HTTP, a cached answer against the bare endpoint and with the request
+   log line, the throttle round trip and the generation read switched off in turn (what bounds the ratios);
+5. gunicorn is restarted, 10,000 mixed requests are sent, and each worker's VmRSS is read from /proc.
 """
 
 from __future__ import annotations
@@ -327,6 +329,15 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(name, report[name], flush=True)
             report["tpdb_calls_during_load"] = fake.stats()["received"] - tpdb_before
+
+        scene_paths = [p for p in metadata_paths if "tpdb-scene-" in p] or metadata_paths
+        with (tmp / "hit_path.log").open("w") as hit_log:  # logs go to a file, as gunicorn's do
+            breakdown = subprocess.run(
+                [sys.executable, str(Path(__file__).with_name("hit_path.py")), scene_paths[0], match_lines[0]],
+                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=hit_log, text=True, check=True,
+            )  # fmt: skip
+        report["hit_path_us"] = json.loads(breakdown.stdout.strip().splitlines()[-1])
+        print("hit_path_us", report["hit_path_us"], flush=True)
 
         with Gunicorn(*server_args) as server:
             report["memory"] = {"rss_mb_at_start": {p: round(rss_mb(p), 1) for p in server.worker_pids()}}
