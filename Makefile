@@ -34,8 +34,12 @@ test: install
 	@$(PY) -m pytest --create-db $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)" >&2; exit 1; fi; exit $$rc
 
+# Accuracy on the in-project corpus, the shared limiter (needs Redis) and the load figures (needs wrk, PostgreSQL and
+# Redis). tests/benchmarks/scan_benchmark.py (a first scan through a Celery worker, ~4 min) runs on its own.
 bench: install
-	$(PY) tests/benchmarks/run_all.py
+	$(PY) tests/benchmarks/match_benchmark.py --corpus tests/fixtures/match-corpus
+	$(PY) tests/benchmarks/limiter_bench.py
+	$(PY) tests/benchmarks/load_bench.py
 
 lint: install
 	$(VENV)/bin/ruff check .
