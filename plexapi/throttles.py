@@ -20,6 +20,7 @@ runaway clients. Rates are read on every request, so overriding REST_FRAMEWORK["
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -31,6 +32,8 @@ from rest_framework.views import APIView
 
 from tpdbprovider.core.responsecache import GENERATION_KEY
 from tpdbprovider.core.throttling import Limit, sliding_window_hit
+
+logger = logging.getLogger(__name__)
 
 _PERIODS_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -51,7 +54,11 @@ class PlexRateThrottle(BaseThrottle):
         limits = [limit for scope in self.scopes if (limit := _limit(scope, ident)) is not None]
         if not limits:
             return True
-        self._verdict = sliding_window_hit(limits, now=self.timer(), read_along=(GENERATION_KEY,))
+        try:
+            self._verdict = sliding_window_hit(limits, now=self.timer(), read_along=(GENERATION_KEY,))
+        except Exception:  # Redis unreachable: serving Plex matters more than counting it
+            logger.warning("Throttle counters unreachable; request admitted uncounted", exc_info=True)
+            return True
         # The response cache needs this generation next: handing it over saves that round trip (~20 % of a cached
         # answer's time on Redis, measured by tests/benchmarks/load_bench.py).
         request.response_generation = self._verdict.values[0]  # type: ignore[attr-defined]

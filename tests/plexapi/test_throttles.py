@@ -129,3 +129,19 @@ def test_the_throttle_hands_the_response_cache_its_generation_from_the_same_roun
     invalidate_responses()
     PlexRateThrottle().allow_request(request, None)
     assert request.response_generation == current_generation() is not None
+
+
+def test_with_redis_unreachable_requests_are_admitted_not_failed(api, spec_library, settings):
+    """The throttle's own script bypasses django-redis's IGNORE_EXCEPTIONS, so it admits on its own."""
+    from tests.plexapi.conftest import SCENE_UUID
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},  # as base.py
+        }
+    }
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"plex": "1/min"}}
+    statuses = [api.get(f"/tv/library/metadata/tpdb-scene-{SCENE_UUID}").status_code for _ in range(2)]
+    assert statuses == [200, 200]

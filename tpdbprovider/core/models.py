@@ -15,6 +15,8 @@ class ChangeTrackedModel(models.Model):
     """Remembers the values a row was loaded with, so a save can tell whether it changed anything (Django's
     documented ``from_db`` pattern); a no-op refresh then invalidates no cached Plex answer."""
 
+    _loaded_values: dict[str, Any]  # set by from_db; absent on rows never loaded
+
     class Meta:
         abstract = True
 
