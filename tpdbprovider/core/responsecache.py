@@ -50,7 +50,7 @@ class ResponseCache:
         self.max_bytes, self.ttl_s, self._clock = max_bytes, ttl_s, clock
         self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
         self._lock = threading.Lock()
-        self.size_bytes = self.hits = self.misses = 0
+        self.size_bytes = 0
 
     def get(self, key: bytes, generation: int) -> bytes | None:
         with self._lock:
@@ -58,10 +58,8 @@ class ResponseCache:
             if entry is None or entry.generation != generation or entry.expires_at <= self._clock():
                 if entry is not None:
                     self._drop(key)
-                self.misses += 1
                 return None
             self._entries.move_to_end(key)
-            self.hits += 1
             return entry.body
 
     def put(self, key: bytes, generation: int, body: bytes, *, ttl_s: float | None = None) -> None:
@@ -81,9 +79,6 @@ class ResponseCache:
         with self._lock:
             self._entries.clear()
             self.size_bytes = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
     def _drop(self, key: bytes) -> None:
         self.size_bytes -= len(self._entries.pop(key).body)

@@ -73,12 +73,12 @@ def sliding_window_hit(limits: list[Limit], *, now: float, read_along: tuple[str
     """Count one request against every limit, or against none when any of them refuses it. ``read_along`` names
     integer cache keys to fetch in the same round trip (the caller saves one of its own)."""
     windows = [_window(limit, now) for limit in limits]
+    counter_keys = [k for current, previous, _ in windows for k in (current, previous)]
     backend = caches["default"]
     values: list[Any]
     if isinstance(backend, RedisCache):
         client = backend.client
-        keys = [client.make_key(k) for current, previous, _ in windows for k in (current, previous)]
-        keys += [client.make_key(k) for k in read_along]
+        keys = [client.make_key(k) for k in (*counter_keys, *read_along)]
         args: list[float | int] = [len(limits)]
         for limit, (_, _, elapsed) in zip(limits, windows, strict=True):
             args += [limit.requests, elapsed, 2 * limit.period_s]
@@ -87,9 +87,9 @@ def sliding_window_hit(limits: list[Limit], *, now: float, read_along: tuple[str
         refused, *counts = script(keys=keys, args=args, client=redis)
         counts, values = counts[: 2 * len(limits)], counts[2 * len(limits) :]
     else:
-        values = [backend.get(k) for k in read_along]
-        found = backend.get_many([k for current, previous, _ in windows for k in (current, previous)])
-        counts = [found.get(k, 0) for current, previous, _ in windows for k in (current, previous)]
+        found = backend.get_many([*counter_keys, *read_along])
+        counts = [found.get(k, 0) for k in counter_keys]
+        values = [found.get(k) for k in read_along]
         refused = next(
             (
                 i + 1
