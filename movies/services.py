@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from django.db import transaction
-
 from movies.models import Movie, MoviePerformer
 from scenes.services import (
     credits_replace,
@@ -16,6 +14,7 @@ from scenes.services import (
     tpdb_ref_id,
 )
 from tpdbprovider.core.cache import MOVIE_DETAIL, cache_service
+from tpdbprovider.core.db import retry_on_conflict
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.schemas import TPDBScene
 
@@ -27,7 +26,7 @@ def movie_studio_from_site_name(*, name: str) -> str:
     return _TRAILING_PARENTHETICAL_RE.sub("", name).strip() or name.strip()
 
 
-@transaction.atomic
+@retry_on_conflict
 def movie_upsert_from_tpdb(*, data: TPDBScene) -> Movie:
     """Create or update one movie with its site, cast and credits. Safe to repeat: keyed on tpdb_id."""
     existing = Movie.objects.select_for_update().filter(tpdb_id=data.id).first()

@@ -32,7 +32,13 @@ from movies.services import movie_upsert_from_tpdb
 from scenes.models import MatchDecision, MatchPin, Scene, ScenePerformer
 from scenes.services import scene_upsert_from_tpdb
 from sites.models import Site, SiteAlias, SiteYearSync
-from sites.services import site_index_get, site_upsert_from_tpdb, site_year_prefetch
+from sites.selectors import site_list_synced_at
+from sites.services import (
+    site_index_get,
+    site_list_sync_queue_if_due,
+    site_upsert_from_tpdb,
+    site_year_prefetch,
+)
 from tpdbprovider.core.cache import SCENE_SEARCH, cache_service
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, Decision, ScoredCandidate, decide, rank
@@ -55,6 +61,7 @@ PREFETCH_FRESH = datetime.timedelta(days=7)
 # How long an automatic decision answers the same Plex item again without re-running the engine (or TPDB).
 DECISION_REUSE = datetime.timedelta(minutes=10)
 TPDB_UNAVAILABLE = "tpdb_unavailable"
+SITE_LIST_PENDING = "site_list_pending"
 # Prefetch a site's year once this many files of it were matched within a day: a stray file or two is not a library
 # (scan benchmark: after 2 files the page fetches cost more calls than they saved, 1.23 per file; after 3, 1.18).
 PREFETCH_AFTER_MATCHES = 3
@@ -123,7 +130,7 @@ def _reused_decision(req: MatchRequest) -> list[MatchResult] | None:
     ).first()
     if decision is None or decision.state not in (MatchDecision.State.AUTO, MatchDecision.State.ABSTAINED):
         return None
-    if decision.reason == TPDB_UNAVAILABLE:
+    if decision.reason in (TPDB_UNAVAILABLE, SITE_LIST_PENDING):
         return None
     if decision.state == MatchDecision.State.ABSTAINED:
         return []
@@ -291,13 +298,19 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
     decision = _decide(req, parsed, hits, index, pool)
     if not _is_settled_locally(decision, parsed, hits):
         is_fetched = _fetch_candidates(req, parsed, pool, wants_movies=wants_movies)
-        if not hits and _learn_sites(pool):
+        # Another request may have stored these candidates' sites a moment ago (learned nothing new here, yet this
+        # request's index predates them): look again whenever TPDB brought candidates.
+        if not hits and (_learn_sites(pool) or pool.fetched):
             index = site_index_get(force=True)
             hits = index.resolve(parsed.site_tokens)
         decision = _decide(req, parsed, hits, index, pool)
         if not is_fetched and decision.accepted is None:
             # Not a judgement on the candidates: TPDB could not be asked. Never reused; the next request tries again.
             decision = replace(decision, reason=TPDB_UNAVAILABLE)
+    if decision.accepted is None and not hits and site_list_synced_at() is None:
+        # The site may only be missing because TPDB's site list is not stored yet (first start): never reused.
+        site_list_sync_queue_if_due()
+        decision = replace(decision, reason=SITE_LIST_PENDING)
 
     if not req.manual:
         _record_decision(req, parsed, decision)
@@ -325,14 +338,12 @@ def _learn_sites(pool: _Pool) -> bool:
 
     Also queues the full site sync once, so the next requests resolve sites locally.
     """
-    from sites.tasks import sites_sync  # sites.tasks imports the services this module uses
-
     known = set(Site.objects.values_list("tpdb_numeric_id", flat=True))
     new_sites = {d.site.id: d.site for d in pool.fetched.values() if d.site is not None and d.site.id not in known}
     for data in new_sites.values():
         site_upsert_from_tpdb(data=data)
-    if new_sites and cache.add("sites-sync-queued", 1, timeout=6 * 3600):
-        enqueue(sites_sync)
+    if new_sites:
+        site_list_sync_queue_if_due()
     return bool(new_sites)
 
 

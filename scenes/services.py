@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -14,6 +13,7 @@ from sites.models import Site
 from sites.selectors import site_get_by_tpdb_numeric_id
 from sites.services import fit_to_column, site_upsert_from_tpdb
 from tpdbprovider.core.cache import SCENE_DETAIL, cache_service
+from tpdbprovider.core.db import retry_on_conflict
 from tpdbprovider.core.responsecache import invalidate_responses
 from tpdbprovider.matching.parser import find_ref
 from tpdbprovider.tpdb.client import tpdb_client
@@ -123,7 +123,7 @@ def credits_from_tpdb(*, data: TPDBScene) -> list[tuple[Performer, str]]:
     return credits
 
 
-@transaction.atomic
+@retry_on_conflict
 def scene_upsert_from_tpdb(*, data: TPDBScene) -> Scene:
     """Create or update one scene with its site, performers and credits. Safe to repeat: keyed on tpdb_id."""
     existing = Scene.objects.select_for_update().filter(tpdb_id=data.id).first()

@@ -61,3 +61,18 @@ class SiteYearSync(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.site_id}/{self.year}"
+
+
+class SiteListSync(TimeStampedModel):
+    """One finished sync of TPDB's whole site list. Until the first one, an unknown site may just not be loaded yet:
+    a match that abstained for want of a site then is not reused, and the first start queues the sync."""
+
+    finished_at = models.DateTimeField(db_index=True)
+    site_count = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        get_latest_by = "finished_at"
+
+    def __str__(self) -> str:
+        return f"{self.site_count} sites at {self.finished_at:%Y-%m-%d %H:%M}"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
-from sites.models import Site
+from sites.models import Site, SiteListSync
 
 
 def site_get_by_key(*, key: str) -> Site | None:
@@ -22,3 +23,8 @@ def site_get_by_key(*, key: str) -> Site | None:
 
 def site_get_by_tpdb_numeric_id(*, tpdb_numeric_id: int) -> Site | None:
     return Site.objects.filter(tpdb_numeric_id=tpdb_numeric_id).first()
+
+
+def site_list_synced_at() -> datetime.datetime | None:
+    """When TPDB's whole site list was last stored (None: never, so unknown sites may simply not be loaded yet)."""
+    return SiteListSync.objects.order_by("-finished_at").values_list("finished_at", flat=True).first()

@@ -9,15 +9,21 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max, Model
 from django.utils import timezone
 
-from sites.models import Site, SiteAlias, SiteYearSync
+from sites.models import Site, SiteAlias, SiteListSync, SiteYearSync
+from sites.selectors import site_list_synced_at
 from tpdbprovider.core.cache import SITE_LIST, cache_service
+from tpdbprovider.core.db import retry_on_conflict
 from tpdbprovider.core.responsecache import invalidate_responses
+from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.matching.parser import normalize_key
 from tpdbprovider.matching.sites import SiteEntry, SiteIndex, load_default_aliases
 from tpdbprovider.tpdb.client import TPDBClient, tpdb_client
@@ -26,6 +32,11 @@ from tpdbprovider.tpdb.schemas import TPDBSite
 SLUG_MAX_LENGTH = 100  # leaves room for "-<numeric id>" inside Site.slug's 120 characters
 # A site embedded without a uuid (legacy bodies) is stored under a stable stand-in until TPDB sends the real one.
 LEGACY_SITE_NAMESPACE = uuid.UUID("7f0e4a52-9c1b-4d53-8a8e-2b5f6c1d0e91")
+SITES_SYNC_QUEUED_KEY = "sites-sync-queued"
+SITES_SYNC_REQUEUE_S = 10 * 60
+# Bumped when the stored sites or aliases change in bulk (a finished sync): every process's site index rebuilds on
+# its next match instead of within _INDEX_RECHECK_S.
+SITE_INDEX_GENERATION_KEY = "site-index-generation"
 
 
 def site_slug_from_name(*, name: str, tpdb_numeric_id: int) -> str:
@@ -51,7 +62,7 @@ def fit_to_column(*, value: str, model: type[Model], field_name: str) -> str:
     return value if len(value) <= max_length else ""
 
 
-@transaction.atomic
+@retry_on_conflict
 def site_upsert_from_tpdb(*, data: TPDBSite) -> Site:
     """Create or update one site, keyed on its uuid (or numeric id when TPDB sent none). The slug never changes."""
     site = None
@@ -122,7 +133,11 @@ ProgressFn = Callable[[int, int], None]  # (items done, items total)
 
 
 def sites_sync_from_tpdb(*, is_dry_run: bool = False, progress: ProgressFn | None = None) -> SyncSummary:
-    """Fetch every TPDB site (pages of 100, cached for CACHE_TTL_SITE_LIST) and upsert them; then seed aliases."""
+    """Fetch every TPDB site (pages of 100, cached for CACHE_TTL_SITE_LIST) and upsert them; then seed aliases.
+
+    Each page is stored in one short transaction (a few hundred ms on SQLite at most), never the whole list in one,
+    so Plex's requests and the task thread write in between. A finished sync is recorded (``SiteListSync``) and the
+    matcher's site index sees it at once, in every process."""
     client = tpdb_client(lane="background")
     fetched = created = updated = pages = 0
     page_no, last_page = 1, 1
@@ -132,19 +147,46 @@ def sites_sync_from_tpdb(*, is_dry_run: bool = False, progress: ProgressFn | Non
         )
         last_page = max(1, int(raw["last_page"]))
         pages += 1
-        for item in raw["data"]:
-            data = TPDBSite.from_json(item)
-            fetched += 1
-            exists = Site.objects.filter(tpdb_numeric_id=data.id).exists()
-            if not is_dry_run:
-                site_upsert_from_tpdb(data=data)
-            created, updated = (created, updated + 1) if exists else (created + 1, updated)
+        items = [TPDBSite.from_json(item) for item in raw["data"]]
+        known = set(
+            Site.objects.filter(tpdb_numeric_id__in=[d.id for d in items]).values_list("tpdb_numeric_id", flat=True)
+        )
+        fetched += len(items)
+        new = sum(1 for d in items if d.id not in known)
+        created, updated = created + new, updated + len(items) - new
+        if not is_dry_run:
+            with transaction.atomic():
+                for data in items:
+                    site_upsert_from_tpdb(data=data)
         if progress:
             progress(fetched, int(raw.get("total") or fetched))
         page_no += 1
     if not is_dry_run:
         site_aliases_seed_defaults()
+        SiteListSync.objects.create(finished_at=timezone.now(), site_count=fetched, pages=pages)
+        site_index_changed()
     return SyncSummary(fetched=fetched, created=created, updated=updated, pages=pages)
+
+
+def site_list_sync_is_due() -> bool:
+    """True when TPDB's site list was never stored, or not within CACHE_TTL_SITE_LIST."""
+    synced_at = site_list_synced_at()
+    return synced_at is None or timezone.now() - synced_at > timedelta(seconds=settings.CACHE_TTL_SITE_LIST)
+
+
+def site_list_sync_queue_if_due() -> bool:
+    """Queue the site-list sync when it is due and not queued in the last few minutes; True if it was queued.
+
+    Called at start-up (web and worker) and by the first matches, so the first file finds its site stored. The guard
+    is short: a sync that failed (TPDB down, no key yet) is queued again by the next match a few minutes later."""
+    from sites.tasks import sites_sync  # sites.tasks imports this module
+
+    if not settings.TPDB_API_KEY or cache.get(SITES_SYNC_QUEUED_KEY) is not None or not site_list_sync_is_due():
+        return False
+    if not cache.add(SITES_SYNC_QUEUED_KEY, 1, timeout=SITES_SYNC_REQUEUE_S):
+        return False
+    enqueue(sites_sync)
+    return True
 
 
 def _site_page_json(client: TPDBClient, page: int) -> dict[str, Any]:
@@ -192,12 +234,17 @@ def site_year_prefetch(
     while page_no <= last_page and (max_pages is None or page_no <= max_pages):
         result = client.get_site_scenes(site.tpdb_numeric_id, page=page_no, per_page=100, year=year)
         last_page = result.meta.last_page
-        for data in result.items:
-            if year is not None and data.date is not None and data.date.year != year:
-                continue  # TPDB may ignore the year filter; the date floor keeps later years out only partly
-            seen += 1
-            if not is_dry_run:
-                scene_upsert_from_tpdb(data=data)
+        wanted = [
+            data
+            for data in result.items
+            # TPDB may ignore the year filter; the date floor keeps later years out only partly
+            if year is None or data.date is None or data.date.year == year
+        ]
+        seen += len(wanted)
+        if not is_dry_run:
+            with transaction.atomic():  # one short write per page, never the whole site-year
+                for data in wanted:
+                    scene_upsert_from_tpdb(data=data)
         if progress:
             progress(seen, result.meta.total)
         page_no += 1
@@ -209,7 +256,7 @@ def site_year_prefetch(
 
 
 _INDEX_RECHECK_S = 10.0
-_index_state: dict[str, Any] = {"index": None, "version": None, "checked": 0.0}
+_index_state: dict[str, Any] = {"index": None, "version": None, "checked": 0.0, "generation": None}
 _index_lock = threading.Lock()
 
 
@@ -220,10 +267,13 @@ def site_index_get(*, force: bool = False) -> SiteIndex:
     match costs no site query at all.
     """
     now = time.monotonic()
+    generation = _cache_int(SITE_INDEX_GENERATION_KEY)
     with _index_lock:
         index = _index_state["index"]
-        if index is not None and not force and now - _index_state["checked"] < _INDEX_RECHECK_S:
+        is_same_generation = generation == _index_state["generation"]
+        if index is not None and not force and is_same_generation and now - _index_state["checked"] < _INDEX_RECHECK_S:
             return index
+        _index_state["generation"] = generation
         version = (
             tuple(Site.objects.aggregate(n=Count("id"), at=Max("updated_at")).values()),
             tuple(SiteAlias.objects.aggregate(n=Count("id"), at=Max("updated_at")).values()),
@@ -238,7 +288,23 @@ def site_index_get(*, force: bool = False) -> SiteIndex:
 def site_index_reset() -> None:
     """Forget the cached index (tests, and after bulk alias edits)."""
     with _index_lock:
-        _index_state.update(index=None, version=None, checked=0.0)
+        _index_state.update(index=None, version=None, checked=0.0, generation=None)
+
+
+def site_index_changed() -> None:
+    """Make every process rebuild its site index on its next match (after a sync stored sites in bulk)."""
+    site_index_reset()
+    try:
+        if cache.add(SITE_INDEX_GENERATION_KEY, 1, timeout=None) is False:
+            cache.incr(SITE_INDEX_GENERATION_KEY)
+    except ValueError:  # expired between add and incr: the next add starts it again
+        cache.add(SITE_INDEX_GENERATION_KEY, 1, timeout=None)
+
+
+def _cache_int(key: str) -> int | None:
+    """An integer from the default cache; None when missing or unreadable (a Redis outage reads as a miss)."""
+    value = cache.get(key)
+    return value if isinstance(value, int) else None
 
 
 def _site_entries() -> list[SiteEntry]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from django.conf import settings
+from django.core.cache import cache
 
 from sites.services import site_index_reset
 from tests.fake_tpdb import Catalog, FakeTPDB
@@ -55,7 +56,10 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_state() -> Iterator[None]:
-    """Limiter, breaker, the memory cache tier and the response cache are per process: every test starts clean."""
+    """Limiter, breaker, the memory cache tier, the response cache and the default (locmem) cache are per process:
+    every test starts clean. Counters keyed by primary keys (the prefetch's, per site) would otherwise carry over on
+    SQLite, which reuses ids after a rollback."""
+    cache.clear()
     reset_limiter()
     reset_breaker()
     cache_service.reset_memory()

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tpdbprovider.settings.production")
 
@@ -10,3 +11,11 @@ app = Celery("tpdbprovider")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["tpdbprovider.core"])
+
+
+@worker_ready.connect
+def _queue_startup_work(**_: object) -> None:
+    """A worker's start queues the site-list sync when it is due (first start of the full stack)."""
+    from tpdbprovider.startup import queue_startup_work
+
+    queue_startup_work()

@@ -6,6 +6,7 @@ Run ``python -m tpdbprovider.env --init .env`` to write a first ``.env`` with a 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import re
 import secrets
 import socket
@@ -98,6 +99,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of addresses or networks (``192.168.1.10``, ``10.0.0.0/8``, ``::1``), validated."""
+    items = env_list(name, default)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise _fail(name, item, "expected IP addresses or networks such as 192.168.1.10 or 10.0.0.0/8") from None
+    return items
+
+
 def database_config(name: str, default: str) -> dict[str, object]:
     raw = env.str(name, default=default)
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
@@ -108,6 +120,17 @@ def database_config(name: str, default: str) -> dict[str, object]:
     except Exception as exc:  # django-environ raises several types for junk URLs
         raise _fail(name, raw, f"not a database URL ({exc.__class__.__name__})") from None
     return dict(config)
+
+
+def sqlite_options(*, busy_timeout_s: float) -> dict[str, object]:
+    """SQLite as a concurrent backend: WAL (readers never block the writer), a busy timeout (a writer waits for the
+    lock instead of failing), and ``BEGIN IMMEDIATE`` for every transaction (the write lock is taken up front, so a
+    transaction that read first can never fail on upgrading its lock, which the busy timeout cannot help with)."""
+    return {
+        "timeout": busy_timeout_s,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 
 def _reachable(host: str, port: int) -> bool:

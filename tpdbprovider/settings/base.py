@@ -12,9 +12,11 @@ from tpdbprovider.env import (
     env_identifier,
     env_int,
     env_list,
+    env_networks,
     env_rate,
     env_str,
     env_url,
+    sqlite_options,
 )
 
 APP_NAME = env_str("APP_NAME", "ThePornDB")
@@ -75,8 +77,12 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_config("DATABASE_URL", f"sqlite:///{DATA_DIR / 'tpdbprovider.sqlite3'}")}
+# Seconds a SQLite writer waits for another's write lock before "database is locked" (request threads, the task
+# thread, beat and `manage.py sync_*` processes all write the same file).
+DJANGO_SQLITE_BUSY_TIMEOUT_S = env_float("DJANGO_SQLITE_BUSY_TIMEOUT_S", 30.0, minimum=0.0, exclusive=True)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATA_DIR.mkdir(exist_ok=True)  # the embedded default keeps its SQLite file here
+    DATABASES["default"]["OPTIONS"] = sqlite_options(busy_timeout_s=DJANGO_SQLITE_BUSY_TIMEOUT_S)
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -135,6 +141,14 @@ PLEX_RESPONSE_CACHE_MAX_MB = env_int("PLEX_RESPONSE_CACHE_MAX_MB", 32, minimum=1
 # --- Incoming requests --------------------------------------------------------------------------------------------
 RATE_LIMIT_DEFAULT = env_rate("RATE_LIMIT_DEFAULT", "100/min")
 RATE_LIMIT_SEARCH = env_rate("RATE_LIMIT_SEARCH", "30/min")
+# Plex Media Server's own address(es): never throttled, so a library scan is never refused (its TPDB calls are still
+# paced by the shared TPDB bucket). The default is every loopback and private (home network, Docker) address; set
+# your Plex server's address to limit everyone else, or nothing to limit every client. Behind a reverse proxy set
+# DJANGO_NUM_PROXIES, or the proxy's own (private) address counts for every client.
+PLEX_SERVER_ADDRESSES = env_networks(
+    "PLEX_SERVER_ADDRESSES",
+    ["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10"],
+)
 CORS_ALLOWED_ORIGINS = env_list("DJANGO_CORS_ALLOWED_ORIGINS", [])
 CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
 

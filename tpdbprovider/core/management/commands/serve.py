@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from tpdbprovider.core.scheduler import start_embedded_beat
+from tpdbprovider.startup import queue_startup_work
 
 
 def _lan_address() -> str:
@@ -47,6 +48,7 @@ class Command(BaseCommand):
             self.stdout.write("  Embedded mode (no REDIS_URL): tasks and the beat schedule run inside this process.")
         if settings.DEBUG:
             start_embedded_beat()
+            queue_startup_work()
             call_command("runserver", f"{host}:{port}", use_reloader=False)
             return
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")

@@ -1,0 +1,156 @@
+"""Two writers at once are normal input: every upsert, driven from several threads against the real test database
+(PostgreSQL in one leg, a WAL SQLite file in the other), stores exactly one row and raises nothing.
+
+Each thread has its own database connection, as request threads, the task thread and beat do in the service.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from movies.models import Movie, MoviePerformer
+from movies.services import movie_upsert_from_tpdb
+from scenes.matching import MatchRequest, match_episode
+from scenes.models import MatchDecision, MatchPin, Performer, Scene, ScenePerformer
+from scenes.review import pin_approve
+from scenes.services import performer_upsert_from_tpdb, scene_upsert_from_tpdb
+from sites.models import Site, SiteYearSync
+from sites.services import site_upsert_from_tpdb, site_year_prefetch
+from tpdbprovider.core.cache import SCENE_SEARCH, cache_service
+from tpdbprovider.core.models import CacheEntry
+from tpdbprovider.tpdb.schemas import TPDBPerformer, TPDBScene, TPDBSite
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "tpdb"
+THREADS = 6
+
+
+def _fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / name).read_text())["data"]
+
+
+def _all_at_once(work: Callable[[], object], threads: int = THREADS) -> list[BaseException]:
+    """Run ``work`` in ``threads`` threads released together; return what they raised."""
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            work()
+        except BaseException as exc:  # collected and asserted on by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert not any(w.is_alive() for w in workers), "a writer hung"
+    return errors
+
+
+def test_one_site_stored_by_many_writers_at_once():
+    data = TPDBSite.from_json(_fixture("site_detail.json"))
+
+    assert _all_at_once(lambda: site_upsert_from_tpdb(data=data)) == []
+    assert Site.objects.filter(tpdb_numeric_id=data.id).count() == 1
+
+
+def test_sites_with_the_same_name_get_distinct_slugs_when_stored_at_once():
+    raw = _fixture("site_detail.json")
+    counter = iter(range(1, 100))
+    lock = threading.Lock()
+
+    def store() -> None:
+        with lock:
+            n = next(counter)
+        twin = {**raw, "id": 90000 + n, "uuid": f"00000000-0000-4000-8000-{90000 + n:012d}"}
+        site_upsert_from_tpdb(data=TPDBSite.from_json(twin))
+
+    assert _all_at_once(store) == []
+    slugs = list(Site.objects.values_list("slug", flat=True))
+    assert len(slugs) == THREADS and len(set(slugs)) == THREADS
+
+
+def test_one_scene_with_its_site_performers_and_credits_stored_by_many_writers_at_once():
+    data = TPDBScene.from_json(_fixture("scene_detail.json"))
+
+    assert _all_at_once(lambda: scene_upsert_from_tpdb(data=data)) == []
+    scene = Scene.objects.get(tpdb_id=data.id)
+    assert Site.objects.count() == 1
+    assert ScenePerformer.objects.filter(scene=scene).count() == len({c.id for c in data.performers})
+    assert Performer.objects.filter(tpdb_id__in=[c.id for c in data.performers]).count() == len(
+        {c.id for c in data.performers}
+    )
+
+
+def test_one_movie_with_its_cast_stored_by_many_writers_at_once():
+    data = TPDBScene.from_json(_fixture("movie_detail.json"))
+
+    assert _all_at_once(lambda: movie_upsert_from_tpdb(data=data)) == []
+    movie = Movie.objects.get(tpdb_id=data.id)
+    assert MoviePerformer.objects.filter(movie=movie).count() == len({c.id for c in data.performers})
+
+
+def test_one_performer_stored_by_many_writers_at_once():
+    data = TPDBPerformer.from_json(_fixture("performer_detail.json"))
+
+    assert _all_at_once(lambda: performer_upsert_from_tpdb(data=data)) == []
+    assert Performer.objects.filter(tpdb_id=data.id).count() == 1
+
+
+def test_one_cache_entry_written_by_many_writers_at_once():
+    params = {"parse": "example studio 2022-01-03"}
+
+    assert _all_at_once(lambda: cache_service.set(SCENE_SEARCH, params, {"data": []})) == []
+    assert CacheEntry.objects.count() == 1
+
+
+def test_one_decision_per_plex_item_when_the_same_file_is_matched_at_once(fake_tpdb):
+    request = MatchRequest(
+        provider="tv",
+        type=4,
+        grandparent_title="Example Studio",
+        filename="Example Studio - 2022-01-03 - Sunny Afternoon Picnic.mp4",
+    )
+    results: list[str] = []
+
+    def match() -> None:
+        found = match_episode(request, reuse=False)
+        results.append(str(found[0].item.tpdb_id) if found else "")
+
+    assert _all_at_once(match) == []
+    assert MatchDecision.objects.count() == 1
+    assert len(results) == THREADS and len(set(results)) == 1 and results[0] != ""
+    assert MatchDecision.objects.get().chosen_rating_key == f"tpdb-scene-{results[0]}"
+
+
+def test_one_pin_when_a_decision_is_approved_twice_at_once(fake_tpdb):
+    data = TPDBScene.from_json(_fixture("scene_detail.json"))
+    scene = scene_upsert_from_tpdb(data=data)
+    decision = MatchDecision.objects.create(
+        provider="tv", request_key="k" * 40, request_type=4, state=MatchDecision.State.ABSTAINED
+    )
+    connection.close()  # the threads open their own
+
+    assert _all_at_once(lambda: pin_approve(decision=decision, rating_key=f"tpdb-scene-{scene.tpdb_id}"), 4) == []
+    assert MatchPin.objects.filter(request_key=decision.request_key).count() == 1
+
+
+def test_one_site_year_record_when_two_prefetches_of_it_run_at_once(fake_tpdb):
+    site = site_upsert_from_tpdb(data=TPDBSite.from_json(_fixture("site_detail.json")))
+
+    assert _all_at_once(lambda: site_year_prefetch(site=site, year=2022), 3) == []
+    assert SiteYearSync.objects.filter(site=site, year=2022).count() == 1
+    assert Scene.objects.filter(site=site, release_date__year=2022).exists()

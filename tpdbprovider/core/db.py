@@ -1,0 +1,44 @@
+"""Writes that stay correct when two requests (or a request and a task) write the same row at once.
+
+Upserts look a row up, then insert it when it is missing. Two writers can both miss it: on PostgreSQL the second
+insert then fails on the unique constraint, on SQLite the second writer waits for the first (``BEGIN IMMEDIATE``)
+and only a write outside a transaction can collide. ``retry_on_conflict`` runs the upsert again in a fresh savepoint,
+where it finds the row the other writer committed and updates it instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from django.db import IntegrityError, transaction
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+ATTEMPTS = 3
+
+
+def retry_on_conflict(func: Callable[P, T]) -> Callable[P, T]:
+    """Run ``func`` in a savepoint (a transaction when none is open); on a unique-constraint race run it again.
+
+    ``func`` must be an upsert, safe to repeat: on the next attempt it sees the row the other writer stored. A third
+    conflict is a real one (not a race) and is raised.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with transaction.atomic():
+                    return func(*args, **kwargs)
+            except IntegrityError:
+                if attempt == ATTEMPTS:
+                    raise
+                logger.info("%s lost an insert race (attempt %s); retrying", func.__qualname__, attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return wrapper
