@@ -14,17 +14,23 @@ or movie. A first scan of N new files therefore sends about 2-3 x N requests, bo
 - ``plex`` ≥ 4 x ``plex_search``: metadata/children/images are served from the database and are cheap, so a
   metadata refresh of a whole library (which sends no matches) can run at several requests per second, e.g. 600/min.
 
-A 429 makes PMS skip the item until the next scan or refresh, so size generously; the limits only guard against
-runaway clients. Rates are read on every request, so overriding REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] applies.
+A 429 makes PMS skip the item until the next scan or refresh, so Plex's own address is never throttled at all:
+PLEX_SERVER_ADDRESSES (default: loopback and the private ranges a home network or Docker uses) bypasses both scopes.
+Its cost upstream is still bounded by the shared TPDB bucket (TPDB_RATE_LIMIT), which every request waits on. The
+limits apply to every other client (a public address, or any client behind a proxy with DJANGO_NUM_PROXIES set), and
+only guard against runaway or hostile clients. Rates are read on every request, so overriding REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] applies.
 """
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
@@ -51,6 +57,8 @@ class PlexRateThrottle(BaseThrottle):
 
     def allow_request(self, request: Request, view: APIView | None) -> bool:
         ident = self.get_ident(request)
+        if is_plex_server(ident):
+            return True  # Plex's own scan is never refused; the TPDB bucket still paces what it costs upstream
         limits = [limit for scope in self.scopes if (limit := _limit(scope, ident)) is not None]
         if not limits:
             return True
@@ -82,3 +90,22 @@ def _limit(scope: str, ident: str) -> Limit | None:
         return None
     requests, period = str(rate).split("/")
     return Limit(key=f"throttle_{scope}_{ident}", requests=int(requests), period_s=_PERIODS_S[period[0]])
+
+
+@functools.lru_cache(maxsize=1)
+def _plex_networks(addresses: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(a, strict=False) for a in addresses)
+
+
+def is_plex_server(ident: str) -> bool:
+    """True when the client address is one of PLEX_SERVER_ADDRESSES (read live, so overrides apply)."""
+    networks = _plex_networks(tuple(settings.PLEX_SERVER_ADDRESSES))
+    if not networks:
+        return False
+    try:
+        address = ipaddress.ip_address(ident.strip().split("%", 1)[0])
+    except ValueError:  # not an address (a proxy sent junk): an ordinary client
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:192.168.1.5 on a dual-stack socket
+    return any(address in network for network in networks)

@@ -96,3 +96,13 @@ def test_initial_env_gets_a_random_password_once(tmp_path: Path) -> None:
     assert "ADMIN_PASSWORD=" + first in target.read_text()
     assert write_initial_env(target) is None
     assert oct(target.stat().st_mode & 0o777) == "0o600"
+
+
+def test_plex_server_addresses_must_be_addresses_or_networks(monkeypatch):
+    from tpdbprovider.env import env_networks
+
+    monkeypatch.setenv("PLEX_SERVER_ADDRESSES", "192.168.1.5, 10.0.0.0/8,::1")
+    assert env_networks("PLEX_SERVER_ADDRESSES", []) == ["192.168.1.5", "10.0.0.0/8", "::1"]
+    monkeypatch.setenv("PLEX_SERVER_ADDRESSES", "plex.local")
+    with pytest.raises(ImproperlyConfigured, match="PLEX_SERVER_ADDRESSES"):
+        env_networks("PLEX_SERVER_ADDRESSES", [])

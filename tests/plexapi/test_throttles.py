@@ -145,3 +145,34 @@ def test_with_redis_unreachable_requests_are_admitted_not_failed(api, spec_libra
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"plex": "1/min"}}
     statuses = [api.get(f"/tv/library/metadata/tpdb-scene-{SCENE_UUID}").status_code for _ in range(2)]
     assert statuses == [200, 200]
+
+
+def test_the_plex_servers_address_is_never_refused_while_other_clients_are(api, rates, settings):
+    rates("2/min", "1/min")
+    settings.PLEX_SERVER_ADDRESSES = ["192.168.1.0/24", "::1"]
+    body = {"type": 2, "title": ""}
+
+    plex = [
+        api.post("/tv/library/metadata/matches", body, format="json", REMOTE_ADDR="192.168.1.20") for _ in range(50)
+    ]
+    plex += [api.get("/tv", REMOTE_ADDR="::1") for _ in range(50)]
+    stranger = [api.get("/tv", REMOTE_ADDR="203.0.113.7").status_code for _ in range(3)]
+
+    assert {r.status_code for r in plex} == {200}
+    assert stranger == [200, 200, 429]
+
+
+def test_a_plex_address_on_a_dual_stack_socket_is_recognised(api, rates, settings):
+    rates("1/min", "1/min")
+    settings.PLEX_SERVER_ADDRESSES = ["10.0.0.0/8"]
+
+    assert {api.get("/tv", REMOTE_ADDR="::ffff:10.1.2.3").status_code for _ in range(5)} == {200}
+    assert [api.get("/tv", REMOTE_ADDR="::ffff:203.0.113.9").status_code for _ in range(2)] == [200, 429]
+
+
+def test_a_forged_forwarded_for_does_not_make_a_stranger_the_plex_server(api, rates, settings):
+    rates("1/min", "1/min")
+    settings.PLEX_SERVER_ADDRESSES = ["192.168.1.0/24"]
+    forged = {"REMOTE_ADDR": "203.0.113.7", "HTTP_X_FORWARDED_FOR": "192.168.1.20"}
+
+    assert [api.get("/tv", **forged).status_code for _ in range(2)] == [200, 429]
