@@ -1,12 +1,15 @@
-"""A library-like first scan: the corpus files of its 20 biggest sites sent to a fresh stack with workers running.
+"""A first scan as a user runs it: corpus files sent to a freshly started service, every setting as shipped.
 
-Usage: .venv/bin/python tests/benchmarks/scan_benchmark.py [--corpus DIR] [--sites 20] [--rate 2] [--limit N]
+Usage: .venv/bin/python tests/benchmarks/scan_benchmark.py [--stack embedded|full] [--clients 1] [--corpus DIR]
+       [--sites 20 | --sites 0] [--rate 4] [--limit N]
 
-What runs (all on 127.0.0.1): the in-project fake TPDB limited to --rate requests/s, a fresh PostgreSQL database
-(or a SQLite file when PostgreSQL is not reachable), Redis as broker, cache and shared limiter (our own limiter set to
-the same rate, as a user sets TPDB_RATE_LIMIT), gunicorn serving the providers and one Celery worker. The site list is
-synced first (counted), then each file's match request is POSTed in order, as Plex does during a scan. Prints TPDB
-calls in total and per matched file, wall time, p50/p99 match latency and how many matches needed no TPDB call.
+What runs (all on 127.0.0.1): the in-project fake TPDB, answering 429 above --rate calls/s; then either the embedded
+default (`manage.py serve` on a fresh SQLite file, no Redis: one process with the task thread and beat) or the full
+stack (gunicorn, one Celery worker, Redis as broker, cache and shared limiter, a fresh PostgreSQL database). Nothing
+is synced beforehand: the service's start-up work queues TPDB's site list, as on a user's first start. Each file's
+match is POSTed and what matched is read back (``--clients`` at once, as Plex's scanner does). Prints answers by
+status (5xx, our 429s), TPDB calls per matched file and TPDB's 429s, wall time, p50/p99 match latency, the share of
+matches that needed no TPDB call, and error lines in the server log.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ import collections
 import gzip
 import json
 import os
+import queue
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -77,104 +83,143 @@ def wait_for(url: str, timeout_s: float = 60) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def post(url: str, body: dict[str, Any]) -> tuple[dict[str, Any], int, float]:
-    data = json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"}, method="POST")
+def call(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any], int, float]:
+    """(status, JSON body, X-TPDB-Calls, ms); an HTTP error status is returned, not raised."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=120) as response:
-        payload = json.loads(response.read())
-        calls = int(response.headers.get("X-TPDB-Calls", "0"))
-    return payload, calls, (time.perf_counter() - started) * 1000
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            status, raw, calls = response.status, response.read(), response.headers.get("X-TPDB-Calls", "0")
+    except urllib.error.HTTPError as exc:
+        status, raw, calls = exc.code, exc.read(), exc.headers.get("X-TPDB-Calls", "0")
+    ms = (time.perf_counter() - started) * 1000
+    try:
+        payload = json.loads(raw or b"{}")
+    except ValueError:
+        payload = {}
+    return status, payload, int(calls or 0), ms
+
+
+def stack_env(args: argparse.Namespace, tmp: str, fake: FakeTPDB, port: int) -> dict[str, str]:
+    """The embedded default with every setting as shipped, or the full stack (Redis, PostgreSQL, a worker)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TPDB_", "PLEX_", "RATE_LIMIT"))},
+        "DJANGO_SETTINGS_MODULE": "tpdbprovider.settings.production",
+        "DJANGO_SECRET_KEY": "scan-benchmark-secret",
+        "ADMIN_USERNAME": "bench",
+        "ADMIN_PASSWORD": "Scan-benchmark-password-9",
+        "TPDB_BASE_URL": fake.base_url,
+        "TPDB_API_KEY": fake.token,
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+    if args.stack == "embedded":
+        return {**env, "DATABASE_URL": f"sqlite:///{tmp}/scan.sqlite3", "REDIS_URL": ""}
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    return {**env, "DATABASE_URL": fresh_database(tmp), "REDIS_URL": REDIS_URL}
+
+
+def scan(base: str, queries: list[dict[str, Any]], clients: int) -> dict[str, Any]:
+    """Send each file's match, then read what matched, from ``clients`` threads at once, as Plex's scanner does."""
+    work: queue.Queue[dict[str, Any]] = queue.Queue()
+    for record in queries:
+        work.put(record)
+    out: dict[str, Any] = {"statuses": collections.Counter(), "latencies": [], "calls": 0, "local": 0, "matched": 0}
+    out["right"] = 0
+    lock = threading.Lock()
+
+    def client() -> None:
+        while True:
+            try:
+                record = work.get_nowait()
+            except queue.Empty:
+                return
+            provider = record["provider"]
+            status, payload, calls, ms = call(f"{base}/{provider}/library/metadata/matches", record["request"])
+            found = (payload.get("MediaContainer") or {}).get("Metadata") or [] if status == 200 else []
+            reads = [call(f"{base}/{provider}/library/metadata/{found[0]['ratingKey']}")] if found else []
+            with lock:
+                out["statuses"][status] += 1
+                out["latencies"].append(ms)
+                out["calls"] += calls
+                out["local"] += status == 200 and calls == 0
+                out["matched"] += bool(found)
+                out["right"] += bool(found) and found[0]["ratingKey"] in record["gold"]
+                for read_status, _, read_calls, _ in reads:
+                    out["statuses"][read_status] += 1
+                    out["calls"] += read_calls
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--sites", type=int, default=20)
-    parser.add_argument("--rate", type=float, default=2.0)
+    parser.add_argument("--sites", type=int, default=20, help="files of the N biggest sites; 0 = every query")
+    parser.add_argument("--rate", type=float, default=4.0, help="the fake TPDB answers 429 above this many calls/s")
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--clients", type=int, default=1, help="requests Plex sends at once")
+    parser.add_argument("--stack", choices=("embedded", "full"), default="full")
     args = parser.parse_args()
 
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    queries = library_queries(args.corpus, args.sites)[: args.limit]
+    queries = (library_queries(args.corpus, args.sites) if args.sites else load_queries(args.corpus))[: args.limit]
     port = free_port()
     procs: list[subprocess.Popen[bytes]] = []
     with (
         tempfile.TemporaryDirectory() as tmp,
         FakeTPDB(Catalog.from_corpus(args.corpus), token="scan-token", rate=args.rate, burst=5) as fake,
     ):
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tpdbprovider.settings.production",
-            "DJANGO_SECRET_KEY": "scan-benchmark-secret",
-            "ADMIN_USERNAME": "bench",
-            "ADMIN_PASSWORD": "scan-benchmark-password",
-            "DATABASE_URL": fresh_database(tmp),
-            "REDIS_URL": REDIS_URL,
-            "TPDB_BASE_URL": fake.base_url,
-            "TPDB_API_KEY": fake.token,
-            "TPDB_RATE_LIMIT": str(args.rate),
-            "TPDB_RATE_BURST": "5",
-            "RATE_LIMIT_DEFAULT": "1000000/min",
-            "RATE_LIMIT_SEARCH": "1000000/min",
-            "DJANGO_LOG_LEVEL": "WARNING",
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-        }
+        env = stack_env(args, tmp, fake, port)
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        log_path = Path(tmp) / "server.log"
         started = time.perf_counter()
-        subprocess.run([*manage, "sync_sites"], cwd=ROOT, env=env, check=True, stderr=subprocess.DEVNULL)
-        sync_calls = fake.stats()["received"]
-        try:
-            procs.append(subprocess.Popen([*manage, "serve", "--workers", "2"], cwd=ROOT, env=env))
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "celery", "-A", "tpdbprovider", "worker", "--loglevel=WARNING", "-c", "2"],
-                    cwd=ROOT,
-                    env=env,
-                )
-            )
-            wait_for(f"http://127.0.0.1:{port}/health")
-            latencies, matched, local, per_request_calls = [], 0, 0, 0
-            for record in queries:
-                payload, calls, ms = post(
-                    f"http://127.0.0.1:{port}/{record['provider']}/library/metadata/matches", record["request"]
-                )
-                latencies.append(ms)
-                per_request_calls += calls
-                local += calls == 0
-                matched += bool(payload["MediaContainer"].get("Metadata"))
-            time.sleep(2)  # let the worker finish what the last matches queued
-            wall = time.perf_counter() - started
-            stats = fake.stats()
-            cache_stats = json.loads(
-                subprocess.run(
-                    [*manage, "cache_stats", "--json"], cwd=ROOT, env=env, capture_output=True, check=True
-                ).stdout.decode()
-            )
-        finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                proc.wait(timeout=30)
-    latencies.sort()
-    total_calls = stats["received"]
-    hits, loads = cache_stats["total_hits"], cache_stats["total_entries"]
-    print(f"files {len(queries)} from the {args.sites} biggest sites; matched {matched}")
+        with log_path.open("wb") as log:
+            try:
+                # As a user starts it: nothing synced beforehand, the start-up work queues the site list.
+                procs.append(subprocess.Popen([*manage, "serve"], cwd=ROOT, env=env, stdout=log, stderr=log))
+                if args.stack == "full":
+                    worker = [sys.executable, "-m", "celery", "-A", "tpdbprovider", "worker", "--loglevel=WARNING"]
+                    procs.append(subprocess.Popen([*worker, "-c", "2"], cwd=ROOT, env=env, stdout=log, stderr=log))
+                wait_for(f"http://127.0.0.1:{port}/health")
+                out = scan(f"http://127.0.0.1:{port}", queries, args.clients)
+                time.sleep(2)  # let the worker finish what the last matches queued
+                wall = time.perf_counter() - started
+                stats = fake.stats()
+            finally:
+                for proc in procs:
+                    proc.terminate()
+                for proc in procs:
+                    proc.wait(timeout=30)
+        log_text = log_path.read_text(errors="replace")
+    latencies = sorted(out["latencies"])
+    statuses = out["statuses"]
+    server_errors = sum(n for status, n in statuses.items() if status >= 500)
+    logged_errors = sum(1 for line in log_text.splitlines() if '"level": "ERROR"' in line or "Traceback" in line)
+    matched = out["matched"]
+    print(f"stack {args.stack}, {args.clients} client(s) at once, fake TPDB 429s above {args.rate:g} calls/s")
+    print(f"files {len(queries)}; matched {matched}, right {out['right']}")
+    print(f"answers by status: {dict(sorted(statuses.items()))}; 5xx {server_errors}, 429 (ours) {statuses[429]}")
+    print(f"TPDB calls: {stats['received']} in total, {out['calls']} inside Plex requests; ")
     print(
-        f"TPDB calls: {total_calls} in total ({sync_calls} for the site sync, {per_request_calls} inside match requests,"
+        f"            {stats['received'] / max(matched, 1):.2f} per matched file; 429s from TPDB {stats['rate_limited']}"
     )
-    print(f"            the rest by the worker's prefetches); {total_calls / max(matched, 1):.2f} per matched file")
-    print(f"429s from the fake: {stats['rate_limited']}")
     print(
         f"wall {wall:.1f} s; match latency p50 {statistics.median(latencies):.0f} ms, "
         f"p99 {latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]:.0f} ms"
     )
+    local = out["local"]
     print(f"matches answered with no TPDB call: {local}/{len(queries)} ({100 * local / max(len(queries), 1):.1f} %)")
-    print(f"persistent cache: {loads} entries, {hits} hits")
+    print(f"server log: {logged_errors} error lines, 'database is locked' {log_text.count('database is locked')} times")
     return 0
 
 
