@@ -5,6 +5,7 @@ Each endpoint exists twice, once per provider (``/tv`` and ``/movie``); the subc
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
@@ -14,8 +15,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -61,8 +64,23 @@ class SafeJSONParser(JSONParser):
             raise ParseError("JSON nested too deeply.") from exc
 
 
+class JSONWhateverIsAccepted(BaseContentNegotiation):
+    """Plex's agents send ``Accept: application/xml`` or ``*/*`` as well as JSON: every provider answer is JSON (the
+    only renderer), never a 406."""
+
+    def select_parser(self, request: Request, parsers: list[BaseParser]) -> BaseParser | None:
+        return DefaultContentNegotiation().select_parser(request, parsers)
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
 class ProviderApi(APIView):
-    """Base of every provider view: no auth (Plex sends none), per-IP throttle, JSON only."""
+    """Base of every provider view: no auth (Plex sends none), per-IP throttle, JSON only (whatever Accept says)."""
+
+    content_negotiation_class = JSONWhateverIsAccepted
 
     provider: ClassVar[Provider]
     authentication_classes = ()
@@ -129,6 +147,35 @@ class MovieProviderApi(ProviderRootApi):
 # --- match --------------------------------------------------------------------------------------------------------
 
 
+class PlexNumberField(serializers.IntegerField):
+    """A whole number Plex may send as a placeholder: outside ``lowest..highest`` (Plex sends -1 for "no year" and
+    negative indexes for "unknown") it reads as absent. A value that is not a number at all is still a 400."""
+
+    def __init__(self, *, lowest: int, highest: int, **kwargs: Any) -> None:
+        self.lowest, self.highest = lowest, highest
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> int | None:  # type: ignore[override]
+        value = super().to_internal_value(data)
+        return value if self.lowest <= value <= self.highest else None
+
+
+class PlexDateField(serializers.DateField):
+    """An ISO date (``2024-03-05``); any other text (``05/03/2024``, ``2024-02-30``) reads as absent. A value that is
+    not text (a list, an object) is still a 400."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_null=True, input_formats=["%Y-%m-%d"], **kwargs)
+
+    def to_internal_value(self, value: Any) -> datetime.date | None:  # type: ignore[override]
+        if not isinstance(value, str):
+            return super().to_internal_value(value)
+        try:
+            return super().to_internal_value(value)
+        except serializers.ValidationError:
+            return None
+
+
 def _text() -> serializers.CharField:
     return serializers.CharField(
         required=False, allow_blank=True, allow_null=True, default="", max_length=MAX_TEXT_CHARS
@@ -148,10 +195,10 @@ class MatchApi(ProviderApi):
         guid = _text()
         filename = _text()
         episodeOrder = _text()
-        year = serializers.IntegerField(required=False, allow_null=True, min_value=1900, max_value=2100)
-        index = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=1_000_000)
-        parentIndex = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=1_000_000)
-        date = serializers.DateField(required=False, allow_null=True, input_formats=["%Y-%m-%d"])
+        year = PlexNumberField(lowest=1900, highest=2100)
+        index = PlexNumberField(lowest=0, highest=1_000_000)
+        parentIndex = PlexNumberField(lowest=0, highest=1_000_000)
+        date = PlexDateField()
         manual = serializers.BooleanField(required=False, default=False)
         includeChildren = serializers.BooleanField(required=False, default=False)
         includeAdult = serializers.BooleanField(required=False, default=False)

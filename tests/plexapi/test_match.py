@@ -236,11 +236,9 @@ def test_malformed_json_is_a_400_in_our_error_shape(api):
         ("title", {"a": 1}),
         ("title", "x" * 4097),
         ("filename", "x" * 5000),
-        ("year", 1899),
         ("year", "soon"),
-        ("date", "05/03/2024"),
-        ("date", "2024-02-30"),
-        ("index", -1),
+        ("date", ["2024-03-05"]),
+        ("index", "first"),
         ("manual", "perhaps"),
     ],
 )
@@ -278,3 +276,51 @@ def test_same_named_files_in_two_release_folders_are_two_plex_items():
     moved = MatchRequest(provider="movie", type=1, filename="/mnt/other/Site.A.24.01.02.Jane/video.mp4")
     assert request_key_for(a) != request_key_for(b)
     assert request_key_for(a) == request_key_for(moved)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("year", -1),
+        ("year", 0),
+        ("year", 1899),
+        ("index", -1),
+        ("parentIndex", -5),
+        ("date", "05/03/2024"),
+        ("date", "2024-02-30"),
+        ("date", "2024-03-05T10:00:00Z"),
+    ],
+)
+def test_plex_placeholders_and_non_iso_dates_read_as_absent_not_as_a_400(api, spec_library, field, value):
+    """Plex sends -1 for "no year" and negative indexes for "unknown" (plex-provider-spec §2.1)."""
+    body = {"type": 4, "grandparentTitle": "Example Site", "title": "Example Scene", field: value}
+
+    response = api.post(TV_MATCH, body, format="json")
+
+    assert response.status_code == 200
+    assert (
+        response.json()["MediaContainer"]["Metadata"]
+        == api.post(TV_MATCH, {k: v for k, v in body.items() if k != field}, format="json").json()["MediaContainer"][
+            "Metadata"
+        ]
+    )
+
+
+@pytest.mark.parametrize("accept", ["application/xml", "*/*", "text/html", "application/json, text/plain"])
+def test_every_accept_header_gets_the_json_answer_not_a_406(api, accept):
+    response = api.post(TV_MATCH, {"type": 2, "title": ""}, format="json", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["MediaContainer"]["Metadata"] == []
+
+
+@pytest.mark.parametrize("provider", ["tv", "movie"])
+def test_a_provider_registered_with_a_trailing_slash_works(api, provider):
+    root = api.get(f"/{provider}/")
+    match = api.post(f"/{provider}//library/metadata/matches", {"type": 1, "title": ""}, format="json")
+    unknown = api.get(f"/{provider}//library/metadata/tpdb-scene-nope")
+
+    assert root.status_code == 200 and root.json()["MediaProvider"]["identifier"]
+    assert match.status_code == 200
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
