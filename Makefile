@@ -64,4 +64,4 @@ up:
 down:
 	docker compose -f docker/compose.yml down
 
-check: lint migrations-check test
+check: lint typecheck migrations-check test

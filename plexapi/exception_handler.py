@@ -39,7 +39,7 @@ def plex_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, Http404 | TPDBNotFoundError | exceptions.NotFound):
         return Response(_body("not_found", str(exc) or "Not found."), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, exceptions.Throttled):
-        wait = int(exc.wait or 1)
+        wait = int(getattr(exc, "wait", None) or 1)  # DRF sets .wait; its stubs do not declare it
         return Response(
             _body("throttled", f"Too many requests; retry in {wait} s.", {"retry_after": wait}),
             status=status.HTTP_429_TOO_MANY_REQUESTS,

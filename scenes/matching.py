@@ -471,7 +471,7 @@ def _prefetch_site_year(item: Site | tuple[Site, int] | Scene | Movie) -> None:
     if cache.incr(counter) < PREFETCH_AFTER_MATCHES:
         return
     fresh_after = datetime.datetime.now(tz=datetime.UTC) - PREFETCH_FRESH
-    synced = SiteYearSync.objects.filter(site_id=item.site_id, year=year, synced_at__gte=fresh_after)
+    synced = SiteYearSync.objects.filter(site=item.site, year=year, synced_at__gte=fresh_after)
     if synced.exists() or not cache.add(f"prefetch-queued:{item.site_id}:{year}", 1, timeout=3600):
         return
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from celery import Task, shared_task
@@ -41,7 +42,7 @@ def stale_refresh(older_than_s: int | None = None, limit: int = STALE_BATCH) -> 
         if not is_acquired:
             return "skipped"
         now = timezone.now()
-        older_than = timezone.timedelta(seconds=older_than_s) if older_than_s is not None else None
+        older_than = datetime.timedelta(seconds=older_than_s) if older_than_s is not None else None
         scene_ids = list(media_stale(model=Scene, now=now, older_than=older_than).values_list("pk", flat=True)[:limit])
         movie_ids = list(media_stale(model=Movie, now=now, older_than=older_than).values_list("pk", flat=True)[:limit])
         for scene_id in scene_ids:

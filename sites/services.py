@@ -9,6 +9,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -128,7 +129,7 @@ def sites_sync_from_tpdb(*, is_dry_run: bool = False, progress: ProgressFn | Non
     page_no, last_page = 1, 1
     while page_no <= last_page:
         raw = cache_service.get_or_fetch(
-            SITE_LIST, {"page": page_no, "per_page": 100}, lambda p=page_no: _site_page_json(client, p)
+            SITE_LIST, {"page": page_no, "per_page": 100}, partial(_site_page_json, client, page_no)
         )
         last_page = max(1, int(raw["last_page"]))
         pages += 1
@@ -257,4 +258,5 @@ def _site_entries() -> list[SiteEntry]:
         for pk, tpdb_numeric_id, name, short_name, parent_tpdb_id, network_tpdb_id in Site.objects.filter(
             tpdb_numeric_id__isnull=False
         ).values_list("pk", "tpdb_numeric_id", "name", "short_name", "parent_tpdb_id", "network_tpdb_id")
+        if tpdb_numeric_id is not None  # the filter guarantees it; this tells the type checker
     ]

@@ -11,6 +11,7 @@ import secrets
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import environ
@@ -98,7 +99,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def database_config(name: str, default: str) -> dict[str, object]:
+def database_config(name: str, default: str) -> dict[str, Any]:
     raw = env.str(name, default=default)
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
     if scheme not in environ.Env.DB_SCHEMES:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery.schedules import crontab
 
 from tpdbprovider.env import (
@@ -174,7 +176,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # https://crontab.guru/#15_4_*_*_*
     "sync-site-list-daily": {
         "task": "sites.tasks.sites_sync",
@@ -206,7 +208,7 @@ USE_TZ = True
 
 LOG_JSON = env_bool("DJANGO_LOG_JSON", False)
 LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"context": {"()": "tpdbprovider.core.logging.ContextFilter"}},
