@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run worker beat test bench lint fmt typecheck dupes up down migrations-check check env
 
-$(STAMP): requirements.txt
+# A developer's or CI's environment: the runtime list plus the test and dev tools (the image installs only the first).
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
