@@ -13,9 +13,9 @@ from scenes.services import (
     media_refresh_from_tpdb,
     media_values_from_tpdb,
     site_for_tpdb_media,
-    tpdb_ref_id,
 )
 from tpdbprovider.core.cache import MOVIE_DETAIL, cache_service
+from tpdbprovider.matching.parser import tpdb_ref_id
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.schemas import TPDBScene
 

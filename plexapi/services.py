@@ -32,11 +32,10 @@ from scenes.services import scene_upsert_from_tpdb
 from scenes.tasks import scene_refresh as scene_refresh_task
 from sites.models import Site
 from sites.services import site_upsert_from_tpdb
-from tpdbprovider.core.exceptions import ApplicationError
+from tpdbprovider.core.exceptions import ApplicationError, UpstreamError, UpstreamNotFoundError
 from tpdbprovider.core.responsecache import answer_valid_for
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.tpdb.client import tpdb_client
-from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -494,8 +493,8 @@ def _fetch_and_store(kind: Literal["site", "scene", "movie"], tpdb_id: str) -> A
         if kind == "scene":
             return scene_upsert_from_tpdb(data=client.get_scene(tpdb_id))
         return movie_upsert_from_tpdb(data=client.get_movie(tpdb_id))
-    except TPDBNotFoundError as exc:
+    except UpstreamNotFoundError as exc:
         raise Http404(f"TPDB has no {kind} '{tpdb_id}'.") from exc
-    except TPDBError as exc:
+    except UpstreamError as exc:
         logger.warning("Could not fetch %s %s from TPDB: %s", kind, tpdb_id, exc.__class__.__name__)
         raise TPDBUnavailable(f"The {kind} is not stored yet and TPDB is unreachable; try again later.") from exc

@@ -33,6 +33,7 @@ from scenes.models import MatchDecision, MatchPin, Scene, ScenePerformer
 from scenes.services import scene_upsert_from_tpdb
 from sites.models import Site, SiteAlias, SiteYearSync
 from sites.services import site_index_get, site_upsert_from_tpdb, site_year_prefetch
+from sites.tasks import site_year_prefetch_task, sites_sync
 from tpdbprovider.core.cache import SCENE_SEARCH, cache_service
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, Decision, ScoredCandidate, decide, rank
@@ -325,8 +326,6 @@ def _learn_sites(pool: _Pool) -> bool:
 
     Also queues the full site sync once, so the next requests resolve sites locally.
     """
-    from sites.tasks import sites_sync  # sites.tasks imports the services this module uses
-
     known = set(Site.objects.values_list("tpdb_numeric_id", flat=True))
     new_sites = {d.site.id: d.site for d in pool.fetched.values() if d.site is not None and d.site.id not in known}
     for data in new_sites.values():
@@ -461,8 +460,6 @@ def _prefetch_site_year(item: Site | tuple[Site, int] | Scene | Movie) -> None:
     bucket empty, so a background prefetch would starve until the scan ends (measured by the scan benchmark), and one
     page costs the same single call as the parse search it saves. Larger years finish in a background task.
     """
-    from sites.tasks import site_year_prefetch_task  # sites.tasks imports the services this module uses
-
     if not isinstance(item, Scene) or item.site is None or item.release_date is None:
         return
     year = item.release_date.year

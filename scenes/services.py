@@ -12,10 +12,11 @@ from django.utils import timezone
 from scenes.models import MatchPin, MediaFields, Performer, Scene, ScenePerformer
 from sites.models import Site
 from sites.selectors import site_get_by_tpdb_numeric_id
-from sites.services import fit_to_column, site_upsert_from_tpdb
+from sites.services import site_upsert_from_tpdb
 from tpdbprovider.core.cache import SCENE_DETAIL, cache_service
+from tpdbprovider.core.models import fit_to_column
 from tpdbprovider.core.responsecache import invalidate_responses
-from tpdbprovider.matching.parser import find_ref
+from tpdbprovider.matching.parser import tpdb_ref_id
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBNotFoundError
 from tpdbprovider.tpdb.schemas import TPDBPerformer, TPDBPerformerCredit, TPDBScene
@@ -183,9 +184,3 @@ def media_refresh_from_tpdb(*, item: M, fetch: Callable[..., M], lane: str) -> M
         MatchPin.objects.filter(tpdb_id=item.tpdb_id).update(is_needs_rematch=True, updated_at=timezone.now())
         invalidate_responses()
         raise
-
-
-def tpdb_ref_id(text: str) -> str:
-    """The id inside a TPDB URL, ``[tpdbid=…]`` tag or bare uuid; otherwise the stripped text (slug or number)."""
-    ref = find_ref(text)
-    return ref.id if ref else text.strip().rstrip("/").rsplit("/", 1)[-1]

@@ -13,11 +13,12 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max, Model
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from sites.models import Site, SiteAlias, SiteYearSync
 from tpdbprovider.core.cache import SITE_LIST, cache_service
+from tpdbprovider.core.models import fit_to_column
 from tpdbprovider.core.responsecache import invalidate_responses
 from tpdbprovider.matching.parser import normalize_key
 from tpdbprovider.matching.sites import SiteEntry, SiteIndex, load_default_aliases
@@ -44,12 +45,6 @@ def _unique_slug(*, name: str, tpdb_numeric_id: int) -> str:
     if not Site.objects.filter(slug=slug).exists():
         return slug
     return f"{slug}-{uuid.uuid4().hex[:6]}"
-
-
-def fit_to_column(*, value: str, model: type[Model], field_name: str) -> str:
-    """The value if it fits the column, else "" (used for URLs: a cut URL is a broken URL)."""
-    max_length = getattr(model._meta.get_field(field_name), "max_length", None) or 0
-    return value if len(value) <= max_length else ""
 
 
 @transaction.atomic

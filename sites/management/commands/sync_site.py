@@ -2,10 +2,10 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from sites.management.tpdb_command import TPDBCommand
 from sites.selectors import site_get_by_key
 from sites.services import site_upsert_from_tpdb, site_year_prefetch
 from tpdbprovider.tpdb.client import tpdb_client
+from tpdbprovider.tpdb.commands import TPDBCommand
 
 
 class Command(TPDBCommand):
