@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run worker beat test bench lint fmt typecheck dupes up down migrations-check check env
+.PHONY: install run worker beat test bench lint fmt typecheck imports dupes up down migrations-check check env
 
 # A developer's or CI's environment: the runtime list plus the test and dev tools (the image installs only the first).
 $(STAMP): requirements.txt requirements-dev.txt
@@ -53,6 +53,10 @@ fmt: install
 typecheck: install
 	$(VENV)/bin/mypy tpdbprovider sites scenes movies plexapi
 
+# The import rules (.importlinter): one direction between layers, no cycles between apps, plexapi imports no TPDB.
+imports: install
+	$(VENV)/bin/lint-imports
+
 dupes:
 	duplicates --most 40
 
@@ -65,4 +69,4 @@ up:
 down:
 	docker compose -f docker/compose.yml down
 
-check: lint typecheck migrations-check test
+check: lint typecheck imports migrations-check test

@@ -105,6 +105,7 @@ def ignore_patterns() -> list[str]:
         ".mypy_cache/3.11/cache.db",
         ".pytest_cache/v/cache",
         ".ruff_cache/content",
+        ".import_linter_cache/x.json",
         ".hypothesis/examples/x",
         "requirements-dev.txt",
     ],
