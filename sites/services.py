@@ -99,6 +99,11 @@ def _related_site(*, tpdb_numeric_id: int | None, own_id: int) -> Site | None:
     return Site.objects.filter(tpdb_numeric_id=tpdb_numeric_id).first()
 
 
+def site_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Site:
+    """Fetch one site by TPDB numeric id or uuid and store it."""
+    return site_upsert_from_tpdb(data=tpdb_client(lane=lane).get_site(ref))
+
+
 def site_mark_missing_upstream(*, site: Site) -> None:
     """TPDB answered 404 for this site: flag it and keep the last good data."""
     Site.objects.filter(pk=site.pk).update(is_missing_upstream=True, updated_at=timezone.now())
