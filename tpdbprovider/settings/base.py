@@ -116,7 +116,6 @@ TPDB_DEFAULT_RETRY_AFTER_S = env_float("TPDB_DEFAULT_RETRY_AFTER_S", 30.0, minim
 
 # --- Cache TTLs (seconds) -----------------------------------------------------------------------------------------
 CACHE_TTL_SITE_LIST = env_int("CACHE_TTL_SITE_LIST", 24 * 3600, minimum=1)
-CACHE_TTL_SITE_DETAIL = env_int("CACHE_TTL_SITE_DETAIL", 7 * 24 * 3600, minimum=1)
 CACHE_TTL_SCENE_SEARCH = env_int("CACHE_TTL_SCENE_SEARCH", 5 * 60, minimum=1)
 CACHE_TTL_SCENE_DETAIL = env_int("CACHE_TTL_SCENE_DETAIL", 24 * 3600, minimum=1)
 CACHE_TTL_MOVIE_DETAIL = env_int("CACHE_TTL_MOVIE_DETAIL", 24 * 3600, minimum=1)
