@@ -4,12 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run worker beat test test-sqlite test-postgres bench lint fmt typecheck dupes up down migrations-check check env
+.PHONY: install run worker beat test test-sqlite test-postgres bench lint fmt typecheck imports dupes up down migrations-check check env
 
-$(STAMP): requirements.txt
+# A developer's or CI's environment: the runtime list plus the test and dev tools (the image installs only the first).
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -76,6 +77,10 @@ fmt: install
 typecheck: install
 	$(VENV)/bin/mypy tpdbprovider sites scenes movies plexapi
 
+# The import rules (.importlinter): one direction between layers, no cycles between apps, plexapi imports no TPDB.
+imports: install
+	$(VENV)/bin/lint-imports
+
 dupes:
 	duplicates --most 40
 
@@ -88,4 +93,4 @@ up:
 down:
 	docker compose -f docker/compose.yml down
 
-check: lint migrations-check test
+check: lint typecheck imports migrations-check test

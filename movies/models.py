@@ -12,7 +12,9 @@ class Movie(MediaFields):
     year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     studio = models.CharField(max_length=255, blank=True)
     site = models.ForeignKey("sites.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="movies")
-    performers = models.ManyToManyField(Performer, through="MoviePerformer", related_name="movies")
+    performers: models.ManyToManyField[Performer, MoviePerformer] = models.ManyToManyField(
+        Performer, through="MoviePerformer", related_name="movies"
+    )
 
     class Meta:
         ordering = ("-release_date", "title")

@@ -6,8 +6,8 @@ from celery import Task, shared_task
 
 from movies.selectors import movie_get
 from movies.services import movie_refresh_from_tpdb
-from sites.tasks import run_with_tpdb_retries
 from tpdbprovider.tpdb.errors import TPDBNotFoundError
+from tpdbprovider.tpdb.retry import run_with_tpdb_retries
 
 
 @shared_task(bind=True, acks_late=True, name="movies.tasks.movie_refresh")

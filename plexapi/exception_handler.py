@@ -10,8 +10,12 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from tpdbprovider.core.exceptions import ApplicationError
-from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError, TPDBRateLimitError
+from tpdbprovider.core.exceptions import (
+    ApplicationError,
+    UpstreamError,
+    UpstreamNotFoundError,
+    UpstreamRateLimitedError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,23 +40,23 @@ def plex_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
     if isinstance(exc, exceptions.ParseError):
         return Response(_body("malformed", "The request body is not valid JSON."), status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, Http404 | TPDBNotFoundError | exceptions.NotFound):
+    if isinstance(exc, Http404 | UpstreamNotFoundError | exceptions.NotFound):
         return Response(_body("not_found", str(exc) or "Not found."), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, exceptions.Throttled):
-        wait = int(exc.wait or 1)
+        wait = int(getattr(exc, "wait", None) or 1)  # DRF sets .wait; its stubs do not declare it
         return Response(
             _body("throttled", f"Too many requests; retry in {wait} s.", {"retry_after": wait}),
             status=status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": str(wait)},
         )
-    if isinstance(exc, TPDBRateLimitError):
+    if isinstance(exc, UpstreamRateLimitedError):
         wait = max(1, int(exc.retry_after or 1))
         return Response(
             _body("tpdb_rate_limited", "TPDB is rate limiting us; try again later.", {"retry_after": wait}),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(wait)},
         )
-    if isinstance(exc, TPDBError):
+    if isinstance(exc, UpstreamError):
         logger.warning("TPDB error reached a view: %s", exc)
         return Response(_body("tpdb_error", str(exc)), status=status.HTTP_502_BAD_GATEWAY)
     if isinstance(exc, ApplicationError):

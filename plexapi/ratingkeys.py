@@ -1,75 +1,45 @@
-"""The only place the ratingKey and GUID formats live (plex-provider-spec §1.3, §8.1).
+"""Plex's side of the ratingKey grammar: the GUIDs and library paths built from our keys, and ``parse()`` as a 404.
 
-PMS stores the GUID forever and asks for ``/library/metadata/<ratingKey>`` later, so these formats never change.
+The grammar itself (kinds, builders, the parser) is ``tpdbprovider.matching.ratingkeys``, which the domain uses too;
+this module re-exports it so views and serializers have one import (plex-provider-spec §1.3, §8.1).
 """
 
 from __future__ import annotations
 
 import re
-import uuid
-from dataclasses import dataclass
 from typing import Literal
 
 from django.http import Http404
 
-Kind = Literal["site", "season", "scene", "movie"]
+from tpdbprovider.matching import ratingkeys as grammar
+from tpdbprovider.matching.ratingkeys import (
+    UNDATED_SEASON,
+    RatingKey,
+    is_uuid,
+    movie_key,
+    scene_key,
+    season_key,
+    site_key,
+)
+
+__all__ = [
+    "UNDATED_SEASON",
+    "PlexType",
+    "RatingKey",
+    "build_guid",
+    "is_uuid",
+    "metadata_key",
+    "movie_key",
+    "parse",
+    "parse_guid",
+    "scene_key",
+    "season_key",
+    "site_key",
+]
+
 PlexType = Literal["movie", "show", "season", "episode"]
 
-MAX_RATING_KEY_CHARS = 200
-MIN_YEAR = 1900
-MAX_YEAR = 2100
-# Season 0 holds a site's scenes without a release date; Plex shows season 0 as "Specials" and sorts it first.
-UNDATED_SEASON = 0
-
-_CHARSET = re.compile(r"[A-Za-z0-9_-]+")
-_SLUG = re.compile(r"[A-Za-z0-9_-]+")
-_YEAR = re.compile(r"0|\d{4}")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_PREFIXES: tuple[tuple[str, Kind], ...] = (
-    ("tpdb-site-", "site"),
-    ("tpdb-season-", "season"),
-    ("tpdb-scene-", "scene"),
-    ("tpdb-movie-", "movie"),
-)
 _GUID = re.compile(r"(?P<scheme>[A-Za-z0-9.]+)://(?P<type>movie|show|season|episode)/(?P<rk>[A-Za-z0-9_-]+)")
-
-
-@dataclass(frozen=True)
-class RatingKey:
-    """A parsed ratingKey. ``value`` is the site slug/id/uuid (site, season) or the lower-case uuid (scene, movie)."""
-
-    kind: Kind
-    value: str
-    year: int | None = None
-
-    @property
-    def uuid(self) -> uuid.UUID | None:
-        return uuid.UUID(self.value) if is_uuid(self.value) else None
-
-    def __str__(self) -> str:
-        if self.kind == "season":
-            return season_key(self.value, self.year or UNDATED_SEASON)
-        return f"tpdb-{self.kind}-{self.value}"
-
-
-def is_uuid(value: str) -> bool:
-    return _UUID.fullmatch(value) is not None
-
-
-def site_key(slug: str) -> str:
-    return f"tpdb-site-{slug}"
-
-
-def season_key(slug: str, year: int) -> str:
-    return f"tpdb-season-{slug}-{year}"
-
-
-def scene_key(tpdb_id: uuid.UUID | str) -> str:
-    return f"tpdb-scene-{str(tpdb_id).lower()}"
-
-
-def movie_key(tpdb_id: uuid.UUID | str) -> str:
-    return f"tpdb-movie-{str(tpdb_id).lower()}"
 
 
 def metadata_key(rating_key: str, *, with_children: bool = False) -> str:
@@ -82,32 +52,11 @@ def build_guid(identifier: str, plex_type: PlexType, rating_key: str) -> str:
 
 
 def parse(rating_key: str) -> RatingKey:
-    """Parse a ratingKey or raise Http404; nothing malformed ever reaches a query."""
-    if not isinstance(rating_key, str) or len(rating_key) > MAX_RATING_KEY_CHARS or not _CHARSET.fullmatch(rating_key):
-        raise Http404("Malformed ratingKey.")
-    for prefix, kind in _PREFIXES:
-        if rating_key.startswith(prefix):
-            return _parse_tail(kind, rating_key[len(prefix) :], rating_key)
-    raise Http404(f"Unknown ratingKey '{rating_key}'.")
-
-
-def _parse_tail(kind: Kind, tail: str, rating_key: str) -> RatingKey:
-    if kind in ("scene", "movie"):
-        if not is_uuid(tail):
-            raise Http404(f"Unknown ratingKey '{rating_key}'.")
-        return RatingKey(kind=kind, value=tail.lower())
-    if kind == "site":
-        if not _SLUG.fullmatch(tail):
-            raise Http404(f"Unknown ratingKey '{rating_key}'.")
-        return RatingKey(kind="site", value=tail.lower() if is_uuid(tail) else tail)
-    # Season: slugs may contain "-", so the year is whatever follows the LAST "-".
-    slug, sep, year_text = tail.rpartition("-")
-    if not sep or not slug or not _SLUG.fullmatch(slug) or not _YEAR.fullmatch(year_text):
-        raise Http404(f"Unknown ratingKey '{rating_key}'.")
-    year = int(year_text)
-    if year_text != str(UNDATED_SEASON) and not MIN_YEAR <= year <= MAX_YEAR:
-        raise Http404(f"Unknown ratingKey '{rating_key}'.")
-    return RatingKey(kind="season", value=slug, year=year)
+    """Parse a ratingKey or raise Http404 (the exception handler's JSON 404); nothing malformed reaches a query."""
+    try:
+        return grammar.parse(rating_key)
+    except grammar.MalformedRatingKey as exc:
+        raise Http404(str(exc)) from None
 
 
 def parse_guid(guid: str, *, identifiers: tuple[str, ...]) -> RatingKey | None:
@@ -115,7 +64,4 @@ def parse_guid(guid: str, *, identifiers: tuple[str, ...]) -> RatingKey | None:
     match = _GUID.fullmatch(guid.strip()) if isinstance(guid, str) else None
     if match is None or match["scheme"] not in identifiers:
         return None
-    try:
-        return parse(match["rk"])
-    except Http404:
-        return None
+    return grammar.parse_or_none(match["rk"])

@@ -22,21 +22,19 @@ from django.http import Http404
 from django.utils import timezone
 
 from movies.models import Movie, MoviePerformer
-from movies.services import movie_upsert_from_tpdb
+from movies.services import movie_fetch_from_tpdb
 from movies.tasks import movie_refresh as movie_refresh_task
 from plexapi import ratingkeys
 from plexapi.ratingkeys import UNDATED_SEASON, RatingKey
 from scenes.matching import MatchRequest, MatchResult, match_episode, match_movie, match_season, match_show
 from scenes.models import Scene, ScenePerformer
-from scenes.services import scene_upsert_from_tpdb
+from scenes.services import scene_fetch_from_tpdb
 from scenes.tasks import scene_refresh as scene_refresh_task
 from sites.models import Site
-from sites.services import site_upsert_from_tpdb
-from tpdbprovider.core.exceptions import ApplicationError
+from sites.services import site_fetch_from_tpdb
+from tpdbprovider.core.exceptions import ApplicationError, UpstreamError, UpstreamNotFoundError
 from tpdbprovider.core.responsecache import answer_valid_for
 from tpdbprovider.core.tasks import enqueue
-from tpdbprovider.tpdb.client import tpdb_client
-from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -485,17 +483,19 @@ def _leaf_exists(key: RatingKey) -> None:
         raise Http404(f"Unknown ratingKey '{key}'.")
 
 
+_FETCH_AND_STORE: dict[str, Callable[..., Any]] = {
+    "site": site_fetch_from_tpdb,
+    "scene": scene_fetch_from_tpdb,
+    "movie": movie_fetch_from_tpdb,
+}
+
+
 def _fetch_and_store(kind: Literal["site", "scene", "movie"], tpdb_id: str) -> Any:
     """Fetch one item TPDB has and we do not, store it, return the row. 404 from TPDB → Http404; failure → 503."""
     try:
-        client = tpdb_client(lane="interactive")
-        if kind == "site":
-            return site_upsert_from_tpdb(data=client.get_site(tpdb_id))
-        if kind == "scene":
-            return scene_upsert_from_tpdb(data=client.get_scene(tpdb_id))
-        return movie_upsert_from_tpdb(data=client.get_movie(tpdb_id))
-    except TPDBNotFoundError as exc:
+        return _FETCH_AND_STORE[kind](ref=tpdb_id, lane="interactive")
+    except UpstreamNotFoundError as exc:
         raise Http404(f"TPDB has no {kind} '{tpdb_id}'.") from exc
-    except TPDBError as exc:
+    except UpstreamError as exc:
         logger.warning("Could not fetch %s %s from TPDB: %s", kind, tpdb_id, exc.__class__.__name__)
         raise TPDBUnavailable(f"The {kind} is not stored yet and TPDB is unreachable; try again later.") from exc

@@ -39,6 +39,7 @@ from sites.services import (
     site_upsert_from_tpdb,
     site_year_prefetch,
 )
+from sites.tasks import site_year_prefetch_task
 from tpdbprovider.core.cache import SCENE_SEARCH, cache_service
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, Decision, ScoredCandidate, decide, rank
@@ -472,8 +473,6 @@ def _prefetch_site_year(item: Site | tuple[Site, int] | Scene | Movie) -> None:
     bucket empty, so a background prefetch would starve until the scan ends (measured by the scan benchmark), and one
     page costs the same single call as the parse search it saves. Larger years finish in a background task.
     """
-    from sites.tasks import site_year_prefetch_task  # sites.tasks imports the services this module uses
-
     if not isinstance(item, Scene) or item.site is None or item.release_date is None:
         return
     year = item.release_date.year
@@ -482,7 +481,7 @@ def _prefetch_site_year(item: Site | tuple[Site, int] | Scene | Movie) -> None:
     if cache.incr(counter) < PREFETCH_AFTER_MATCHES:
         return
     fresh_after = datetime.datetime.now(tz=datetime.UTC) - PREFETCH_FRESH
-    synced = SiteYearSync.objects.filter(site_id=item.site_id, year=year, synced_at__gte=fresh_after)
+    synced = SiteYearSync.objects.filter(site=item.site, year=year, synced_at__gte=fresh_after)
     if synced.exists() or not cache.add(f"prefetch-queued:{item.site_id}:{year}", 1, timeout=3600):
         return
     try:

@@ -58,7 +58,9 @@ class Performer(TPDBRecord):
 
 class Scene(MediaFields):
     site = models.ForeignKey("sites.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="scenes")
-    performers = models.ManyToManyField(Performer, through="ScenePerformer", related_name="scenes")
+    performers: models.ManyToManyField[Performer, ScenePerformer] = models.ManyToManyField(
+        Performer, through="ScenePerformer", related_name="scenes"
+    )
 
     class Meta:
         ordering = ("-release_date", "title")

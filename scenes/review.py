@@ -14,15 +14,14 @@ from typing import Any, Literal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 
 from movies.models import Movie
 from movies.services import movie_fetch_from_tpdb, movie_refresh_from_tpdb
-from plexapi import ratingkeys
 from scenes.matching import MatchRequest, MatchResult, match_episode, match_movie
 from scenes.models import MatchDecision, MatchPin, ReviewItem, Scene
 from scenes.services import scene_fetch_from_tpdb, scene_refresh_from_tpdb
 from tpdbprovider.core.exceptions import ApplicationError
+from tpdbprovider.matching import ratingkeys
 from tpdbprovider.matching.parser import find_ref
 from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
 
@@ -182,7 +181,7 @@ def review_candidate_posters(*, candidates: list[dict[str, Any]]) -> dict[str, s
     """rating_key → stored poster URL (scene or movie) for the candidates that are stored; two queries at most."""
     ids: dict[str, set[uuid.UUID]] = {"scene": set(), "movie": set()}
     for candidate in candidates:
-        key = _parse_or_none(str(candidate.get("rating_key", "")))
+        key = ratingkeys.parse_or_none(str(candidate.get("rating_key", "")))
         if key is not None and key.kind in ids and key.uuid is not None:
             ids[key.kind].add(key.uuid)
     posters: dict[str, str] = {}
@@ -213,16 +212,9 @@ def _run_match(request: MatchRequest, *, reuse: bool) -> list[MatchResult]:
     raise ReviewError(f"Match type {request.type} is not reviewed (only episodes and movies are).")
 
 
-def _parse_or_none(rating_key: str) -> ratingkeys.RatingKey | None:
-    try:
-        return ratingkeys.parse(rating_key)
-    except Http404:
-        return None
-
-
 def _item_for(*, rating_key: str, provider: str) -> Scene | Movie:
     """The stored scene or movie for a rating key, fetched from TPDB when missing or without its numeric id."""
-    key = _parse_or_none(rating_key.strip())
+    key = ratingkeys.parse_or_none(rating_key.strip())
     if key is None or key.kind not in ("scene", "movie"):
         raise ReviewError(f"'{rating_key[:80]}' is not a scene or movie rating key.")
     if provider == "tv" and key.kind == "movie":
@@ -266,7 +258,7 @@ def _candidate_json(item: Scene | Movie, *, score: int) -> dict[str, Any]:
 
 def item_refresh_now(*, rating_key: str) -> Scene | Movie:
     """Refetch one scene or movie from TPDB now (stored or not). A 404 flags it and its pins as the refresh does."""
-    key = _parse_or_none(rating_key.strip())
+    key = ratingkeys.parse_or_none(rating_key.strip())
     if key is None or key.kind not in ("scene", "movie"):
         raise ReviewError(f"'{rating_key[:80]}' is not a scene or movie rating key.")
     if key.kind == "scene":

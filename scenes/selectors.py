@@ -57,7 +57,7 @@ COMPLETE_REFRESH = dt.timedelta(days=30)
 
 def media_stale(*, model: type[MediaFields], now: dt.datetime, older_than: dt.timedelta | None = None) -> QuerySet[Any]:
     """Rows of ``model`` due for a refresh, oldest fetch first; ``older_than`` replaces the policy with one age."""
-    rows = model.objects.filter(is_missing_upstream=False)
+    rows = model._default_manager.filter(is_missing_upstream=False)
     if older_than is not None:
         return rows.filter(fetched_at__lt=now - older_than).order_by("fetched_at")
     due = (

@@ -11,11 +11,11 @@ from django.utils import timezone
 from scenes.models import MatchPin, MediaFields, Performer, Scene, ScenePerformer
 from sites.models import Site
 from sites.selectors import site_get_by_tpdb_numeric_id
-from sites.services import fit_to_column, site_upsert_from_tpdb
-from tpdbprovider.core.cache import SCENE_DETAIL, cache_service
+from sites.services import site_upsert_from_tpdb
 from tpdbprovider.core.db import retry_on_conflict
+from tpdbprovider.core.models import fit_to_column
 from tpdbprovider.core.responsecache import invalidate_responses
-from tpdbprovider.matching.parser import find_ref
+from tpdbprovider.matching.parser import tpdb_ref_id
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBNotFoundError
 from tpdbprovider.tpdb.schemas import TPDBPerformer, TPDBPerformerCredit, TPDBScene
@@ -159,10 +159,9 @@ def scene_mark_missing_upstream(*, scene: Scene) -> None:
 
 
 def scene_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Scene:
-    """Fetch one scene by uuid, numeric id, slug or TPDB URL, cache its detail JSON and store it."""
-    ref = tpdb_ref_id(ref)
-    data = tpdb_client(lane=lane).get_scene(ref)
-    cache_service.set(SCENE_DETAIL, {"id": data.id}, data.raw)
+    """Fetch one scene by uuid, numeric id, slug or TPDB URL and store it (the row is the cache: nothing else keeps
+    the detail answer)."""
+    data = tpdb_client(lane=lane).get_scene(tpdb_ref_id(ref))
     return scene_upsert_from_tpdb(data=data)
 
 
@@ -183,9 +182,3 @@ def media_refresh_from_tpdb(*, item: M, fetch: Callable[..., M], lane: str) -> M
         MatchPin.objects.filter(tpdb_id=item.tpdb_id).update(is_needs_rematch=True, updated_at=timezone.now())
         invalidate_responses()
         raise
-
-
-def tpdb_ref_id(text: str) -> str:
-    """The id inside a TPDB URL, ``[tpdbid=…]`` tag or bare uuid; otherwise the stripped text (slug or number)."""
-    ref = find_ref(text)
-    return ref.id if ref else text.strip().rstrip("/").rsplit("/", 1)[-1]

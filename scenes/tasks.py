@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from celery import Task, shared_task
 from django.utils import timezone
 
 from movies.models import Movie
+from movies.tasks import movie_refresh
 from scenes.models import Scene
 from scenes.selectors import media_stale, scene_get
 from scenes.services import scene_refresh_from_tpdb
-from sites.tasks import run_with_tpdb_retries
 from tpdbprovider.core.locks import single_flight
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.tpdb.errors import TPDBNotFoundError
+from tpdbprovider.tpdb.retry import run_with_tpdb_retries
 
 logger = logging.getLogger(__name__)
 STALE_BATCH = 1000  # per hourly run: well inside the background lane's share of 2 requests/s
@@ -35,13 +37,11 @@ def scene_refresh(self: Task, scene_id: int) -> str:
 @shared_task(name="scenes.tasks.stale_refresh")
 def stale_refresh(older_than_s: int | None = None, limit: int = STALE_BATCH) -> str:
     """Queue one refresh per scene and movie due (see scenes.selectors.media_stale); returns a summary."""
-    from movies.tasks import movie_refresh  # movies.tasks imports this module's helpers
-
     with single_flight("stale_refresh", ttl_s=3300) as is_acquired:
         if not is_acquired:
             return "skipped"
         now = timezone.now()
-        older_than = timezone.timedelta(seconds=older_than_s) if older_than_s is not None else None
+        older_than = datetime.timedelta(seconds=older_than_s) if older_than_s is not None else None
         scene_ids = list(media_stale(model=Scene, now=now, older_than=older_than).values_list("pk", flat=True)[:limit])
         movie_ids = list(media_stale(model=Movie, now=now, older_than=older_than).values_list("pk", flat=True)[:limit])
         for scene_id in scene_ids:

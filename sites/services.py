@@ -10,18 +10,20 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Max, Model
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from sites.models import Site, SiteAlias, SiteListSync, SiteYearSync
 from sites.selectors import site_list_synced_at
 from tpdbprovider.core.cache import SITE_LIST, cache_service
 from tpdbprovider.core.db import retry_on_conflict
+from tpdbprovider.core.models import fit_to_column
 from tpdbprovider.core.responsecache import invalidate_responses
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.matching.parser import normalize_key
@@ -54,12 +56,6 @@ def _unique_slug(*, name: str, tpdb_numeric_id: int) -> str:
     if not Site.objects.filter(slug=slug).exists():
         return slug
     return f"{slug}-{uuid.uuid4().hex[:6]}"
-
-
-def fit_to_column(*, value: str, model: type[Model], field_name: str) -> str:
-    """The value if it fits the column, else "" (used for URLs: a cut URL is a broken URL)."""
-    max_length = getattr(model._meta.get_field(field_name), "max_length", None) or 0
-    return value if len(value) <= max_length else ""
 
 
 @retry_on_conflict
@@ -114,6 +110,11 @@ def _related_site(*, tpdb_numeric_id: int | None, own_id: int) -> Site | None:
     return Site.objects.filter(tpdb_numeric_id=tpdb_numeric_id).first()
 
 
+def site_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Site:
+    """Fetch one site by TPDB numeric id or uuid and store it."""
+    return site_upsert_from_tpdb(data=tpdb_client(lane=lane).get_site(ref))
+
+
 def site_mark_missing_upstream(*, site: Site) -> None:
     """TPDB answered 404 for this site: flag it and keep the last good data."""
     Site.objects.filter(pk=site.pk).update(is_missing_upstream=True, updated_at=timezone.now())
@@ -143,7 +144,7 @@ def sites_sync_from_tpdb(*, is_dry_run: bool = False, progress: ProgressFn | Non
     page_no, last_page = 1, 1
     while page_no <= last_page:
         raw = cache_service.get_or_fetch(
-            SITE_LIST, {"page": page_no, "per_page": 100}, lambda p=page_no: _site_page_json(client, p)
+            SITE_LIST, {"page": page_no, "per_page": 100}, partial(_site_page_json, client, page_no)
         )
         last_page = max(1, int(raw["last_page"]))
         pages += 1
@@ -323,4 +324,5 @@ def _site_entries() -> list[SiteEntry]:
         for pk, tpdb_numeric_id, name, short_name, parent_tpdb_id, network_tpdb_id in Site.objects.filter(
             tpdb_numeric_id__isnull=False
         ).values_list("pk", "tpdb_numeric_id", "name", "short_name", "parent_tpdb_id", "network_tpdb_id")
+        if tpdb_numeric_id is not None  # the filter guarantees it; this tells the type checker
     ]

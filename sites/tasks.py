@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TypeVar
 
 from celery import Task, shared_task
 
 from sites.models import Site
 from sites.services import site_mark_missing_upstream, site_year_prefetch, sites_sync_from_tpdb
 from tpdbprovider.core.locks import single_flight
-from tpdbprovider.tpdb.errors import TPDBConfigurationError, TPDBError, TPDBNotFoundError, TPDBRateLimitError
+from tpdbprovider.tpdb.errors import TPDBNotFoundError
+from tpdbprovider.tpdb.retry import run_with_tpdb_retries
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
-MAX_RETRIES = 5
-
-
-def run_with_tpdb_retries(task: Task, call: Callable[[], T]) -> T:
-    """Run ``call``; retry the task later on TPDB failures (after Retry-After on a 429). NotFound and a missing or
-    rejected key are not retried: they will not fix themselves."""
-    try:
-        return call()
-    except (TPDBNotFoundError, TPDBConfigurationError):
-        raise
-    except TPDBRateLimitError as exc:
-        raise task.retry(exc=exc, countdown=max(1, int(exc.retry_after)), max_retries=MAX_RETRIES) from exc
-    except TPDBError as exc:
-        countdown = min(600, 30 * 2**task.request.retries)
-        raise task.retry(exc=exc, countdown=countdown, max_retries=MAX_RETRIES) from exc
 
 
 @shared_task(bind=True, acks_late=True, name="sites.tasks.sites_sync")

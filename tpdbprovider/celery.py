@@ -16,6 +16,6 @@ app.autodiscover_tasks(["tpdbprovider.core"])
 @worker_ready.connect
 def _queue_startup_work(**_: object) -> None:
     """A worker's start queues the site-list sync when it is due (first start of the full stack)."""
-    from tpdbprovider.startup import queue_startup_work
+    from tpdbprovider.core.startup import announce_service_started
 
-    queue_startup_work()
+    announce_service_started(role="worker")

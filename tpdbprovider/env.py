@@ -12,6 +12,7 @@ import secrets
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import environ
@@ -110,7 +111,7 @@ def env_networks(name: str, default: list[str]) -> list[str]:
     return items
 
 
-def database_config(name: str, default: str) -> dict[str, object]:
+def database_config(name: str, default: str) -> dict[str, Any]:
     raw = env.str(name, default=default)
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
     if scheme not in environ.Env.DB_SCHEMES:

@@ -97,7 +97,6 @@ def test_get_of_an_unknown_key_is_none(svc):
     ("endpoint", "setting_name"),
     [
         ("site_list", "CACHE_TTL_SITE_LIST"),
-        ("site_detail", "CACHE_TTL_SITE_DETAIL"),
         ("scene_search", "CACHE_TTL_SCENE_SEARCH"),
         ("scene_detail", "CACHE_TTL_SCENE_DETAIL"),
         ("movie_detail", "CACHE_TTL_MOVIE_DETAIL"),

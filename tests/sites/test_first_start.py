@@ -21,7 +21,7 @@ from sites.services import (
     sites_sync_from_tpdb,
 )
 from tests.recipes import tpdb_json
-from tpdbprovider.startup import queue_startup_work
+from tpdbprovider.core.startup import announce_service_started
 from tpdbprovider.tpdb.errors import TPDBError
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def test_the_first_start_queues_the_site_list_and_a_second_start_does_not_queue_
     fake_tpdb, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        queue_startup_work()
+        announce_service_started(role="web")
 
     assert SiteListSync.objects.count() == 1
     assert Site.objects.count() == len(fake_tpdb.catalog.sites)

@@ -44,7 +44,6 @@ logger = logging.getLogger(__name__)
 CACHE_KEY_VERSION: Final = 1
 
 SITE_LIST: Final = "site_list"
-SITE_DETAIL: Final = "site_detail"
 SCENE_SEARCH: Final = "scene_search"
 SCENE_DETAIL: Final = "scene_detail"
 MOVIE_DETAIL: Final = "movie_detail"
@@ -52,7 +51,6 @@ MOVIE_DETAIL: Final = "movie_detail"
 # Endpoint name -> the setting that holds its TTL in seconds (read at call time, so overrides apply).
 ENDPOINT_TTL_SETTINGS: Final[dict[str, str]] = {
     SITE_LIST: "CACHE_TTL_SITE_LIST",
-    SITE_DETAIL: "CACHE_TTL_SITE_DETAIL",
     SCENE_SEARCH: "CACHE_TTL_SCENE_SEARCH",
     SCENE_DETAIL: "CACHE_TTL_SCENE_DETAIL",
     MOVIE_DETAIL: "CACHE_TTL_MOVIE_DETAIL",

@@ -15,3 +15,20 @@ class ApplicationError(Exception):
         self.extra = extra or {}
         if status_code is not None:
             self.status_code = status_code
+
+
+class UpstreamError(Exception):
+    """The metadata source (TPDB) failed. ``tpdb.errors`` subclasses these three, so interfaces (the Plex exception
+    handler, views, tasks) can tell the failures apart without importing ``tpdb``."""
+
+    message: str
+
+
+class UpstreamNotFoundError(UpstreamError):
+    """The metadata source does not know this item."""
+
+
+class UpstreamRateLimitedError(UpstreamError):
+    """The metadata source is rate limiting us: wait ``retry_after`` seconds."""
+
+    retry_after: float

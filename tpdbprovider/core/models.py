@@ -11,6 +11,12 @@ from django.utils import timezone
 BOOKKEEPING_FIELDS = frozenset({"created_at", "updated_at", "fetched_at"})
 
 
+def fit_to_column(*, value: str, model: type[models.Model], field_name: str) -> str:
+    """The value if it fits the column, else "" (used for URLs: a cut URL is a broken URL)."""
+    max_length = getattr(model._meta.get_field(field_name), "max_length", None) or 0
+    return value if len(value) <= max_length else ""
+
+
 class ChangeTrackedModel(models.Model):
     """Remembers the values a row was loaded with, so a save can tell whether it changed anything (Django's
     documented ``from_db`` pattern); a no-op refresh then invalidates no cached Plex answer."""

@@ -21,26 +21,26 @@ logger = logging.getLogger(__name__)
 _embedded_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpdb-task")
 
 
-def _run_embedded(task: Task, kwargs: dict[str, Any]) -> None:
+def _run_embedded(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
     try:
         task.apply(kwargs=kwargs, throw=False)
     except Exception:  # a background job must never take the web process down
         logger.exception("embedded task %s failed", task.name)
 
 
-def submit_embedded(task: Task, kwargs: dict[str, Any]) -> None:
+def submit_embedded(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
     """Run ``task`` on the embedded task thread (the embedded default's stand-in for a worker)."""
     _embedded_pool.submit(_run_embedded, task, kwargs)
 
 
-def _dispatch(task: Task, kwargs: dict[str, Any]) -> None:
+def _dispatch(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER and settings.TASKS_IN_BACKGROUND_THREAD:
         submit_embedded(task, kwargs)
     else:
         task.apply_async(kwargs=kwargs)
 
 
-def enqueue(task: Task, **kwargs: Any) -> None:
+def enqueue(task: Task[..., Any], **kwargs: Any) -> None:
     """Queue ``task(**kwargs)`` once the current transaction commits (at once outside one)."""
     transaction.on_commit(partial(_dispatch, task, kwargs))
 

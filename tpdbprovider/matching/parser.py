@@ -133,6 +133,12 @@ def find_ref(text: str) -> TpdbRef | None:
     return None
 
 
+def tpdb_ref_id(text: str) -> str:
+    """The id inside a TPDB URL, ``[tpdbid=…]`` tag or bare uuid; otherwise the stripped text (slug or number)."""
+    ref = find_ref(text)
+    return ref.id if ref else text.strip().rstrip("/").rsplit("/", 1)[-1]
+
+
 def _safe_date(year: int, month: int, day: int) -> datetime.date | None:
     try:
         return datetime.date(year, month, day)

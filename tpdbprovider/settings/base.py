@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery.schedules import crontab
 
 from tpdbprovider.env import (
@@ -120,7 +122,6 @@ TPDB_DEFAULT_RETRY_AFTER_S = env_float("TPDB_DEFAULT_RETRY_AFTER_S", 30.0, minim
 
 # --- Cache TTLs (seconds) -----------------------------------------------------------------------------------------
 CACHE_TTL_SITE_LIST = env_int("CACHE_TTL_SITE_LIST", 24 * 3600, minimum=1)
-CACHE_TTL_SITE_DETAIL = env_int("CACHE_TTL_SITE_DETAIL", 7 * 24 * 3600, minimum=1)
 CACHE_TTL_SCENE_SEARCH = env_int("CACHE_TTL_SCENE_SEARCH", 5 * 60, minimum=1)
 CACHE_TTL_SCENE_DETAIL = env_int("CACHE_TTL_SCENE_DETAIL", 24 * 3600, minimum=1)
 CACHE_TTL_MOVIE_DETAIL = env_int("CACHE_TTL_MOVIE_DETAIL", 24 * 3600, minimum=1)
@@ -188,7 +189,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE = {
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # https://crontab.guru/#15_4_*_*_*
     "sync-site-list-daily": {
         "task": "sites.tasks.sites_sync",
@@ -220,7 +221,7 @@ USE_TZ = True
 
 LOG_JSON = env_bool("DJANGO_LOG_JSON", False)
 LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"context": {"()": "tpdbprovider.core.logging.ContextFilter"}},

@@ -31,4 +31,4 @@ TPDB_DEFAULT_RETRY_AFTER_S = 1.0
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "test-admin-password"
 LOG_JSON = False
-PLEX_SERVER_ADDRESSES: list[str] = []  # the test client is 127.0.0.1: throttle tests need it counted like any client
+PLEX_SERVER_ADDRESSES = list[str]()  # the test client is 127.0.0.1: throttle tests need it counted like any client

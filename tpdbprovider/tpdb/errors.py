@@ -1,9 +1,13 @@
-"""Typed TPDB errors. Messages never contain the API key."""
+"""Typed TPDB errors. Messages never contain the API key.
+
+They extend ``core.exceptions``' upstream errors, which is what code outside the services catches and maps."""
 
 from __future__ import annotations
 
+from tpdbprovider.core.exceptions import UpstreamError, UpstreamNotFoundError, UpstreamRateLimitedError
 
-class TPDBError(Exception):
+
+class TPDBError(UpstreamError):
     """Any failure talking to TPDB."""
 
     def __init__(self, message: str, status_code: int | None = None) -> None:
@@ -15,14 +19,14 @@ class TPDBError(Exception):
         return f"{self.__class__.__name__}({self.message!r}, status_code={self.status_code!r})"
 
 
-class TPDBNotFoundError(TPDBError):
+class TPDBNotFoundError(TPDBError, UpstreamNotFoundError):
     """404: TPDB does not know this id."""
 
     def __init__(self, message: str = "Not found on TPDB.", status_code: int | None = 404) -> None:
         super().__init__(message, status_code)
 
 
-class TPDBRateLimitError(TPDBError):
+class TPDBRateLimitError(TPDBError, UpstreamRateLimitedError):
     """429: wait retry_after seconds before the next call."""
 
     def __init__(

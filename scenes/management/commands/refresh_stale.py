@@ -9,7 +9,7 @@ from movies.services import movie_refresh_from_tpdb
 from scenes.models import Scene
 from scenes.selectors import media_stale
 from scenes.services import scene_refresh_from_tpdb
-from sites.management.tpdb_command import TPDBCommand
+from tpdbprovider.tpdb.commands import TPDBCommand
 from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
 
 

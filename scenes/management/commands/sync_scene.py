@@ -1,8 +1,8 @@
 from typing import Any
 
 from scenes.services import scene_fetch_from_tpdb
-from sites.management.tpdb_command import FetchOneCommand
 from tpdbprovider.tpdb.client import tpdb_client
+from tpdbprovider.tpdb.commands import FetchOneCommand
 
 
 class Command(FetchOneCommand):

@@ -2,10 +2,9 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from sites.management.tpdb_command import TPDBCommand
 from sites.selectors import site_get_by_key
-from sites.services import site_upsert_from_tpdb, site_year_prefetch
-from tpdbprovider.tpdb.client import tpdb_client
+from sites.services import site_fetch_from_tpdb, site_year_prefetch
+from tpdbprovider.tpdb.commands import TPDBCommand
 
 
 class Command(TPDBCommand):
@@ -24,7 +23,7 @@ class Command(TPDBCommand):
             raise CommandError("--year must be between 1900 and 2100.")
         site = site_get_by_key(key=key)
         if site is None:
-            site = site_upsert_from_tpdb(data=tpdb_client(lane="background").get_site(key))
+            site = site_fetch_from_tpdb(ref=key, lane="background")
         with self.progress(f"{site.name} {year or 'all years'}") as progress:
             count = site_year_prefetch(site=site, year=year, is_dry_run=options["dry_run"], progress=progress)
         prefix = "would store" if options["dry_run"] else "stored"

@@ -1,7 +1,7 @@
 from typing import Any
 
-from sites.management.tpdb_command import TPDBCommand
 from sites.services import sites_sync_from_tpdb
+from tpdbprovider.tpdb.commands import TPDBCommand
 
 
 class Command(TPDBCommand):

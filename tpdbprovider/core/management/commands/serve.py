@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from tpdbprovider.core.scheduler import start_embedded_beat
-from tpdbprovider.startup import queue_startup_work
+from tpdbprovider.core.startup import announce_service_started
 
 
 def _lan_address() -> str:
@@ -48,7 +48,7 @@ class Command(BaseCommand):
             self.stdout.write("  Embedded mode (no REDIS_URL): tasks and the beat schedule run inside this process.")
         if settings.DEBUG:
             start_embedded_beat()
-            queue_startup_work()
+            announce_service_started(role="web")
             call_command("runserver", f"{host}:{port}", use_reloader=False)
             return
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")

@@ -1,4 +1,4 @@
-"""Base for the sync commands: TPDB failures become a clear error and exit 1, progress shows as a bar."""
+"""Base for the commands that call TPDB: TPDB failures become a clear error and exit 1, progress shows as a bar."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from tpdbprovider.matching.parser import tpdb_ref_id
 from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
 
 
@@ -57,8 +58,6 @@ class FetchOneCommand(TPDBCommand):
         self.add_dry_run(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from scenes.services import tpdb_ref_id  # scenes.services imports sites code that imports this module
-
         ref = tpdb_ref_id(options[self.kind])
         if not ref or len(ref) > 200 or "/" in ref:
             raise CommandError(f"Not a {self.kind} reference: {options[self.kind][:200]!r}")
