@@ -32,7 +32,7 @@ def movie_upsert_from_tpdb(*, data: TPDBScene) -> Movie:
     """Create or update one movie with its site, cast and credits. Safe to repeat: keyed on tpdb_id."""
     existing = Movie.objects.select_for_update().filter(tpdb_id=data.id).first()
     values = media_values_from_tpdb(data=data, existing=existing)
-    if data.date is not None:
+    if data.date is not None and "release_date" in values:  # a locked date keeps its year
         values["year"] = data.date.year
     site = site_for_tpdb_media(data=data)
     if site is not None or existing is None:
