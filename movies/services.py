@@ -15,7 +15,6 @@ from scenes.services import (
     site_for_tpdb_media,
     tpdb_ref_id,
 )
-from tpdbprovider.core.cache import MOVIE_DETAIL, cache_service
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.schemas import TPDBScene
 
@@ -51,9 +50,8 @@ def movie_mark_missing_upstream(*, movie: Movie) -> None:
 
 
 def movie_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Movie:
-    """Fetch one movie by uuid, numeric id, slug or TPDB URL, cache its detail JSON and store it."""
+    """Fetch one movie by uuid, numeric id, slug or TPDB URL and store it (the movie row is its cache)."""
     data = tpdb_client(lane=lane).get_movie(tpdb_ref_id(ref))
-    cache_service.set(MOVIE_DETAIL, {"id": data.id}, data.raw)
     return movie_upsert_from_tpdb(data=data)
 
 

@@ -14,7 +14,6 @@ from scenes.models import MatchPin, MediaFields, Performer, Scene, ScenePerforme
 from sites.models import Site
 from sites.selectors import site_get_by_tpdb_numeric_id
 from sites.services import fit_to_column, site_upsert_from_tpdb
-from tpdbprovider.core.cache import SCENE_DETAIL, cache_service
 from tpdbprovider.core.responsecache import invalidate_responses
 from tpdbprovider.matching.parser import find_ref
 from tpdbprovider.tpdb.client import tpdb_client
@@ -163,10 +162,9 @@ def scene_mark_missing_upstream(*, scene: Scene) -> None:
 
 
 def scene_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Scene:
-    """Fetch one scene by uuid, numeric id, slug or TPDB URL, cache its detail JSON and store it."""
+    """Fetch one scene by uuid, numeric id, slug or TPDB URL and store it (the scene row is its cache)."""
     ref = tpdb_ref_id(ref)
     data = tpdb_client(lane=lane).get_scene(ref)
-    cache_service.set(SCENE_DETAIL, {"id": data.id}, data.raw)
     return scene_upsert_from_tpdb(data=data)
 
 

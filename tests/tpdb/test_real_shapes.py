@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 import responses
@@ -10,7 +11,7 @@ import responses
 from tests.recipes import tpdb_json
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBUnavailableError, TPDBUnusableAnswerError
-from tpdbprovider.tpdb.schemas import TPDBScene
+from tpdbprovider.tpdb.schemas import TPDBScene, slim_scene_json
 
 BASE = "https://tpdb.test"
 WRATH_UUID = "eecd5455-c436-4ad5-afdc-9863519c908c"
@@ -130,3 +131,37 @@ def test_list_items_without_a_uuid_are_left_out_and_logged(caplog):
 
     assert [s.id for s in page.items] == ["f9a03313-f581-48a0-a5d0-57176d31e045", TRAMP_STAMP_UUID]
     assert "without a usable id" in caplog.text
+
+
+def _every_scene_body() -> list[dict]:
+    from tests.recipes import FIXTURES_DIR
+
+    bodies = []
+    for path in sorted(FIXTURES_DIR.glob("*.json")):
+        data = tpdb_json(path.name).get("data")
+        items = data if isinstance(data, list) else [data]
+        bodies += [item for item in items if isinstance(item, dict) and "title" in item]
+    return bodies
+
+
+def test_the_slimmed_json_of_every_fixture_scene_parses_to_the_same_object():
+    bodies = _every_scene_body()
+    assert len(bodies) > 15
+
+    for body in bodies:
+        slim = slim_scene_json(body)
+        assert TPDBScene.from_json(slim) == TPDBScene.from_json(body)
+        assert TPDBScene.from_json(slim).performers == TPDBScene.from_json(body).performers
+        # performer_upsert_from_tpdb reads the presence of "aliases" in the raw JSON
+        has_aliases = [p.parent and "aliases" in p.parent.raw for p in TPDBScene.from_json(slim).performers]
+        assert has_aliases == [p.parent and "aliases" in p.parent.raw for p in TPDBScene.from_json(body).performers]
+
+
+def test_slimming_drops_what_no_parse_reads():
+    body = tpdb_json("real_scenes_list_2023.json")["data"][0]
+
+    slim = slim_scene_json(body)
+
+    assert "hashes" not in slim and "bio" not in slim["performers"][0]
+    assert set(slim["performers"][0]["extra"]) == {"gender", "birthday", "height", "weight"}
+    assert len(json.dumps(slim)) < 0.8 * len(json.dumps(body))

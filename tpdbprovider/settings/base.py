@@ -121,6 +121,8 @@ CACHE_TTL_MOVIE_DETAIL = env_int("CACHE_TTL_MOVIE_DETAIL", 24 * 3600, minimum=1)
 CACHE_MEMORY_MAX_ENTRIES = env_int("CACHE_MEMORY_MAX_ENTRIES", 2048, minimum=1)
 CACHE_MEMORY_TTL_S = env_int("CACHE_MEMORY_TTL_S", 60, minimum=1)
 CACHE_STALE_GRACE_S = env_int("CACHE_STALE_GRACE_S", 30 * 24 * 3600, minimum=0)  # expired rows kept to serve stale
+CACHE_STALE_GRACE_SEARCH_S = env_int("CACHE_STALE_GRACE_SEARCH_S", 3600, minimum=0)  # the same for search answers
+CACHE_MAX_MB = env_int("CACHE_MAX_MB", 32, minimum=1)  # the persistent cache's JSON, soonest-expiring evicted first
 
 # --- Plex ---------------------------------------------------------------------------------------------------------
 PLEX_TV_IDENTIFIER = env_identifier("PLEX_TV_IDENTIFIER", "tv.plex.agents.custom.tpdb.tv")

@@ -353,6 +353,58 @@ class TPDBScene:
         return self.background.get("full") or self.background.get("large") or self.image or self.back_image
 
 
+# The keys ``from_json`` reads (``slim_scene_json`` keeps these and drops the rest).
+_SCENE_KEYS = frozenset(
+    {
+        *("id", "uuid", "_id", "type", "title", "slug", "external_id", "description", "site_id", "date", "url"),
+        *("image", "back_image", "back", "poster", "poster_image", "front", "trailer", "duration", "length"),
+        *("format", "sku", "posters", "background", "performers", "site", "links", *_DETAIL_ONLY_KEYS),
+    }
+)
+_SITE_KEYS = frozenset(
+    {"uuid", "id", "name", "short_name", "url", "description", "logo", "favicon", "poster", "parent_id", "network_id"}
+)
+_SITE_REF_KEYS = frozenset({"id", "uuid", "name", "short_name"})
+_PERFORMER_KEYS = frozenset(
+    {"id", "uuid", "_id", "slug", "name", "disambiguation", "aliases", "image", "thumbnail", "face", "is_parent"}
+)
+_EXTRAS_KEYS = frozenset({"gender", "birthday", "height", "weight"})
+
+
+def _pick(obj: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    return {key: value for key, value in obj.items() if key in keys}
+
+
+def _slim_performer(obj: Mapping[str, Any]) -> dict[str, Any]:
+    slim = _pick(obj, _PERFORMER_KEYS)
+    for key in ("extra", "extras"):
+        if isinstance(obj.get(key), dict):
+            slim[key] = _pick(obj[key], _EXTRAS_KEYS)
+    if isinstance(obj.get("parent"), dict):
+        slim["parent"] = _slim_performer(obj["parent"])
+    elif "parent" in obj:
+        slim["parent"] = obj["parent"]
+    return slim
+
+
+def slim_scene_json(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A scene's or movie's JSON with only what ``TPDBScene.from_json`` reads: it parses to an equal object.
+
+    For caching search answers, a page of full scenes whose performer bios, hashes and media make most of the bytes.
+    """
+    slim = _pick(obj, _SCENE_KEYS)
+    site = obj.get("site")
+    if isinstance(site, dict):
+        slim["site"] = _pick(site, _SITE_KEYS) | {
+            key: _pick(site[key], _SITE_REF_KEYS) for key in ("parent", "network") if isinstance(site.get(key), dict)
+        }
+    if isinstance(obj.get("performers"), list):
+        slim["performers"] = [_slim_performer(p) if isinstance(p, dict) else p for p in obj["performers"]]
+    if isinstance(obj.get("tags"), list):
+        slim["tags"] = [_pick(t, frozenset({"name", "tag"})) if isinstance(t, dict) else t for t in obj["tags"]]
+    return slim
+
+
 @dataclass(frozen=True, kw_only=True)
 class PageMeta:
     """Laravel paginator ``meta``; ``last_page`` falls back to ``last`` and everything to the item count."""
