@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from movies.models import Movie, MoviePerformer
+from scenes.admin import LockedFieldsAdmin
 
 
 class MoviePerformerInline(admin.TabularInline):
@@ -10,12 +11,12 @@ class MoviePerformerInline(admin.TabularInline):
 
 
 @admin.register(Movie)
-class MovieAdmin(admin.ModelAdmin):
-    list_display = ("title", "studio", "year", "release_date", "is_complete", "is_missing_upstream")
+class MovieAdmin(LockedFieldsAdmin):
+    list_display = ("title", "studio", "year", "release_date", "is_complete", "is_missing_upstream", "locked")
     list_filter = ("is_complete", "is_missing_upstream", "year")
     search_fields = ("title", "slug", "studio", "=tpdb_id")
     raw_id_fields = ("site",)
-    readonly_fields = ("tpdb_id", "created_at", "updated_at")
+    readonly_fields = ("tpdb_id", "locked", "created_at", "updated_at")
     inlines = (MoviePerformerInline,)
 
 

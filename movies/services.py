@@ -30,7 +30,7 @@ def movie_upsert_from_tpdb(*, data: TPDBScene) -> Movie:
     """Create or update one movie with its site, cast and credits. Safe to repeat: keyed on tpdb_id."""
     existing = Movie.objects.select_for_update().filter(tpdb_id=data.id).first()
     values = media_values_from_tpdb(data=data, existing=existing)
-    if data.date is not None:
+    if data.date is not None and "release_date" in values:  # a locked date keeps its year
         values["year"] = data.date.year
     site = site_for_tpdb_media(data=data)
     if site is not None or existing is None:
@@ -49,7 +49,7 @@ def movie_mark_missing_upstream(*, movie: Movie) -> None:
 
 
 def movie_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Movie:
-    """Fetch one movie by uuid, numeric id, slug or TPDB URL and store it (the row is the cache, as for scenes)."""
+    """Fetch one movie by uuid, numeric id, slug or TPDB URL and store it (the movie row is its cache)."""
     data = tpdb_client(lane=lane).get_movie(tpdb_ref_id(ref))
     return movie_upsert_from_tpdb(data=data)
 

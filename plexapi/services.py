@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -43,6 +43,7 @@ Provider = Literal["tv", "movie"]
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 500
 MAX_PAGE_START = 1_000_000_000  # keeps OFFSET inside Postgres' bigint however large the header
+M = TypeVar("M", Scene, Movie)
 REFRESH_GUARD_S = 3600  # a stale item served again within this window queues no second refresh
 
 
@@ -422,7 +423,7 @@ def _scene_get(key: RatingKey) -> Scene:
         _queue_refresh_if_stale(found)
         return found
     _fetch_and_store("scene", key.value)
-    return _with_credits(Scene.objects.select_related("site__network", "site__parent")).get(tpdb_id=key.value)
+    return _fetched_or_unavailable("scene", key, scene.first())
 
 
 def _movie_get(key: RatingKey) -> Movie:
@@ -435,7 +436,15 @@ def _movie_get(key: RatingKey) -> Movie:
         _queue_refresh_if_stale(found)
         return found
     _fetch_and_store("movie", key.value)
-    return movies.get(tpdb_id=key.value)
+    return _fetched_or_unavailable("movie", key, movies.filter(tpdb_id=key.value).first())
+
+
+def _fetched_or_unavailable(kind: str, key: RatingKey, item: M | None) -> M:
+    """The row TPDB's answer was stored as; an answer about another id (nothing stored under ours) is a 503."""
+    if item is None:
+        logger.warning("TPDB answered the %s %s with another item; treated as unavailable", kind, key.value)
+        raise TPDBUnavailable(f"TPDB answered the {kind} '{key.value}' with another item; try again later.")
+    return item
 
 
 def _completed(kind: Literal["scene", "movie"], item: Scene | Movie) -> bool:

@@ -17,7 +17,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
+from movies.models import Movie
 from scenes import admin_operations  # noqa: F401  registers the cache admin and the operations pages
+from scenes.edits import PERFORMERS, media_fields_lock
 from scenes.models import (
     MatchDecision,
     MatchPin,
@@ -41,6 +43,45 @@ from scenes.review import (
 from tpdbprovider.tpdb.errors import TPDBError
 
 
+class LockedFieldsForm(forms.ModelForm):
+    """A scene or movie form with one checkbox per locked field, to hand that field back to TPDB."""
+
+    unlock = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Unlock",
+        help_text="Ticked fields take TPDB's value again on the next refresh.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        locked = self.instance.locked_fields or [] if self.instance.pk else []
+        self.fields["unlock"].choices = [(name, name) for name in locked]  # type: ignore[attr-defined]
+
+
+class LockedFieldsAdmin(admin.ModelAdmin):
+    """Scene and movie admin: a person's edits lock the fields they changed against TPDB refreshes (scenes.edits)."""
+
+    form = LockedFieldsForm
+    exclude = ("locked_fields",)
+
+    @admin.display(description="Locked fields")
+    def locked(self, obj: Scene | Movie) -> str:
+        return ", ".join(obj.locked_fields or ()) or "none"
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            media_fields_lock(item=obj, edited=form.changed_data, unlocked=form.cleaned_data.get("unlock") or ())
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        unlocked = form.cleaned_data.get("unlock") or ()
+        if change and PERFORMERS not in unlocked and any(formset.has_changed() for formset in formsets):
+            media_fields_lock(item=form.instance, edited=(PERFORMERS,))
+            form.instance.save(update_fields=["locked_fields", "updated_at"])
+
+
 class ScenePerformerInline(admin.TabularInline):
     model = ScenePerformer
     extra = 0
@@ -48,13 +89,22 @@ class ScenePerformerInline(admin.TabularInline):
 
 
 @admin.register(Scene)
-class SceneAdmin(admin.ModelAdmin):
-    list_display = ("title", "site", "release_date", "duration_s", "is_complete", "is_missing_upstream", "fetched_at")
+class SceneAdmin(LockedFieldsAdmin):
+    list_display = (
+        "title",
+        "site",
+        "release_date",
+        "duration_s",
+        "is_complete",
+        "is_missing_upstream",
+        "fetched_at",
+        "locked",
+    )
     list_filter = ("is_complete", "is_missing_upstream", "release_date")
     search_fields = ("title", "slug", "=tpdb_id", "=tpdb_numeric_id", "site__name")
     date_hierarchy = "release_date"
     raw_id_fields = ("site",)
-    readonly_fields = ("tpdb_id", "created_at", "updated_at")
+    readonly_fields = ("tpdb_id", "locked", "created_at", "updated_at")
     inlines = (ScenePerformerInline,)
     list_select_related = ("site",)
 

@@ -47,7 +47,7 @@ from tpdbprovider.matching.parser import MatchInput, ParsedScene, TpdbRef, find_
 from tpdbprovider.matching.sites import SiteHit, SiteIndex
 from tpdbprovider.tpdb.client import TPDBClient, tpdb_client
 from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
-from tpdbprovider.tpdb.schemas import TPDBScene
+from tpdbprovider.tpdb.schemas import TPDBScene, slim_scene_json
 
 logger = logging.getLogger(__name__)
 
@@ -419,7 +419,7 @@ def _cached_search(client: TPDBClient, collection: str, params: dict[str, Any]) 
             page = client.search_scenes(parse=params["parse"])
         else:
             page = client.search_movies(q=params["q"], year=params["year"])
-        return [item.raw for item in page.items]
+        return [slim_scene_json(item.raw) for item in page.items]
 
     result: list[dict[str, Any]] = cache_service.get_or_fetch(
         SCENE_SEARCH, {"collection": collection, **params}, fetch, stale_on=(TPDBError,)

@@ -24,6 +24,9 @@ class MediaFields(TPDBRecord):
     tags = models.JSONField(default=list, blank=True)
     directors = models.JSONField(default=list, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
+    locked_fields = models.JSONField(
+        default=list, blank=True, help_text="Fields edited in the admin; TPDB refreshes leave them as they are"
+    )
 
     class Meta:
         abstract = True

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from django.db.models import Model
 from django.utils import timezone
 
+from scenes.edits import PERFORMERS, is_locked, values_without_locked
 from scenes.models import MatchPin, MediaFields, Performer, Scene, ScenePerformer
 from sites.models import Site
 from sites.selectors import site_get_by_tpdb_numeric_id
@@ -94,7 +95,7 @@ def media_values_from_tpdb(*, data: TPDBScene, existing: MediaFields | None) -> 
         fetched_at=timezone.now(),
         is_missing_upstream=False,
     )
-    return values
+    return values_without_locked(values=values, existing=existing)
 
 
 def site_for_tpdb_media(*, data: TPDBScene) -> Site | None:
@@ -138,7 +139,10 @@ def scene_upsert_from_tpdb(*, data: TPDBScene) -> Scene:
 
 
 def credits_replace(*, credit_model: type[Model], owner: dict[str, Any], data: TPDBScene) -> None:
-    """Make the owner's credit rows (ScenePerformer or MoviePerformer) exactly TPDB's, in TPDB's order."""
+    """Make the owner's credit rows (ScenePerformer or MoviePerformer) exactly TPDB's, in TPDB's order, unless a
+    person locked the owner's performers."""
+    if any(is_locked(item=item, field_name=PERFORMERS) for item in owner.values()):
+        return
     credits = credits_from_tpdb(data=data)
     credit_model._default_manager.filter(**owner).exclude(performer__in=[p for p, _ in credits]).delete()
     for order, (performer, credited_name) in enumerate(credits):
@@ -159,9 +163,9 @@ def scene_mark_missing_upstream(*, scene: Scene) -> None:
 
 
 def scene_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Scene:
-    """Fetch one scene by uuid, numeric id, slug or TPDB URL and store it (the row is the cache: nothing else keeps
-    the detail answer)."""
-    data = tpdb_client(lane=lane).get_scene(tpdb_ref_id(ref))
+    """Fetch one scene by uuid, numeric id, slug or TPDB URL and store it (the scene row is its cache)."""
+    ref = tpdb_ref_id(ref)
+    data = tpdb_client(lane=lane).get_scene(ref)
     return scene_upsert_from_tpdb(data=data)
 
 

@@ -15,7 +15,17 @@ from tpdbprovider.env import check_admin_credentials, write_initial_env
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _start(env_overrides: dict[str, str], settings_module: str = "tpdbprovider.settings.production") -> str:
+START = "import django; django.setup(); from django.conf import settings; print('OK')"
+# A request through the whole middleware stack (sessions and CSRF need a non-empty SECRET_KEY).
+SERVE = (
+    "import django; django.setup(); from django.test import Client; "
+    "print('STATUS', Client().get('/tv', HTTP_HOST='localhost').status_code)"
+)
+
+
+def _start(
+    env_overrides: dict[str, str], settings_module: str = "tpdbprovider.settings.production", code: str = START
+) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TPDB_", "CACHE_TTL", "RATE_LIMIT", "ADMIN_"))}
     env.update(
         {
@@ -28,7 +38,7 @@ def _start(env_overrides: dict[str, str], settings_module: str = "tpdbprovider.s
     )
     env.update(env_overrides)
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print('OK')"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -103,6 +113,45 @@ def test_plex_server_addresses_must_be_addresses_or_networks(monkeypatch):
 
     monkeypatch.setenv("PLEX_SERVER_ADDRESSES", "192.168.1.5, 10.0.0.0/8,::1")
     assert env_networks("PLEX_SERVER_ADDRESSES", []) == ["192.168.1.5", "10.0.0.0/8", "::1"]
+    monkeypatch.setenv("PLEX_SERVER_ADDRESSES", "none")
+    assert env_networks("PLEX_SERVER_ADDRESSES", ["10.0.0.0/8"]) == []
     monkeypatch.setenv("PLEX_SERVER_ADDRESSES", "plex.local")
     with pytest.raises(ImproperlyConfigured, match="PLEX_SERVER_ADDRESSES"):
         env_networks("PLEX_SERVER_ADDRESSES", [])
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    lines = (line.partition("=") for line in path.read_text().splitlines() if not line.startswith("#"))
+    return {name.strip(): value.strip() for name, sep, value in lines if sep}
+
+
+def test_in_debug_without_a_secret_key_requests_are_served() -> None:
+    output = _start({"DEBUG": "true", "DJANGO_SECRET_KEY": "", "ADMIN_PASSWORD": ""}, code=SERVE)
+    assert "STATUS 200" in output, output
+
+
+def test_empty_values_mean_the_default() -> None:
+    code = START.replace("print('OK')", "print(settings.DATABASES['default']['ENGINE'], settings.ALLOWED_HOSTS, 'OK')")
+    output = _start({"DATABASE_URL": "", "PORT": "", "TPDB_RATE_LIMIT": " ", "DJANGO_ALLOWED_HOSTS": ""}, code=code)
+    assert "django.db.backends.sqlite3 ['*'] OK" in output, output
+
+
+def test_a_copy_of_env_example_starts_in_debug_as_it_is() -> None:
+    example = _env_file(ROOT / ".env.example")
+    assert example["DATABASE_URL"] == "" and example["DJANGO_SECRET_KEY"] == ""
+    output = _start({**example, "DEBUG": "true"}, code=SERVE)
+    assert "STATUS 200" in output, output
+
+
+def test_a_copy_of_env_example_starts_once_make_env_fills_its_blank_secrets(tmp_path: Path) -> None:
+    target = tmp_path / ".env"
+    target.write_text((ROOT / ".env.example").read_text())
+    assert "OK" not in _start(_env_file(target))  # production refuses the blank secret key and admin password
+
+    password = write_initial_env(target)
+
+    values = _env_file(target)
+    assert password and values["ADMIN_PASSWORD"] == password and len(values["DJANGO_SECRET_KEY"]) >= 40
+    assert values["TPDB_BASE_URL"] == "https://api.theporndb.net"  # everything else is left as it was
+    assert _start(values).strip().endswith("OK")
+    assert write_initial_env(target) is None

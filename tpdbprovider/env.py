@@ -1,6 +1,7 @@
 """The only environment reader. Every setting comes from here, validated, with the variable named on error.
 
-Run ``python -m tpdbprovider.env --init .env`` to write a first ``.env`` with a random secret key and admin password.
+Run ``python -m tpdbprovider.env --init .env`` to write a first ``.env`` with a random secret key and admin password
+(or to fill them in a ``.env`` copied from ``.env.example``, where they are blank).
 """
 
 from __future__ import annotations
@@ -35,12 +36,18 @@ def _fail(name: str, value: object, why: str) -> ImproperlyConfigured:
     return ImproperlyConfigured(f"Setting {name}={value!r} is invalid: {why}.")
 
 
+def _raw(name: str, default: str) -> str:
+    """The variable's text; unset, empty or blank means the default (``cp .env.example .env`` leaves many empty)."""
+    value = str(env.str(name, default=""))
+    return value if value.strip() else default
+
+
 def env_str(name: str, default: str) -> str:
-    return str(env.str(name, default=default))
+    return _raw(name, default)
 
 
 def env_bool(name: str, default: bool) -> bool:
-    raw = env.str(name, default="").strip().lower()
+    raw = _raw(name, "").strip().lower()
     if raw == "":
         return default
     if raw in {"1", "true", "yes", "on"}:
@@ -51,7 +58,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_float(name: str, default: float, *, minimum: float = 0.0, exclusive: bool = False) -> float:
-    raw = env.str(name, default=str(default))
+    raw = _raw(name, str(default))
     try:
         value = float(raw)
     except ValueError:
@@ -62,7 +69,7 @@ def env_float(name: str, default: float, *, minimum: float = 0.0, exclusive: boo
 
 
 def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
-    raw = env.str(name, default=str(default))
+    raw = _raw(name, str(default))
     try:
         value = int(raw)
     except ValueError:
@@ -74,7 +81,7 @@ def env_int(name: str, default: int, *, minimum: int = 0, maximum: int | None = 
 
 
 def env_url(name: str, default: str, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
-    raw = env.str(name, default=default).strip()
+    raw = _raw(name, default).strip()
     parsed = urlparse(raw)
     if parsed.scheme not in schemes or not parsed.netloc:
         raise _fail(name, raw, f"expected a URL starting with {' or '.join(s + '://' for s in schemes)}")
@@ -82,26 +89,29 @@ def env_url(name: str, default: str, *, schemes: tuple[str, ...] = ("http", "htt
 
 
 def env_rate(name: str, default: str) -> str:
-    raw = env.str(name, default=default).strip()
+    raw = _raw(name, default).strip()
     if not _RATE_RE.match(raw):
         raise _fail(name, raw, "expected a rate such as 100/min")
     return raw
 
 
 def env_identifier(name: str, default: str) -> str:
-    raw = env.str(name, default=default).strip()
+    raw = _raw(name, default).strip()
     if not _IDENTIFIER_RE.match(raw):
         raise _fail(name, raw, "a Plex provider identifier may only contain letters, digits and dots")
     return raw
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    raw = env.str(name, default=",".join(default))
+    raw = _raw(name, ",".join(default))
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
 def env_networks(name: str, default: list[str]) -> list[str]:
-    """A comma-separated list of addresses or networks (``192.168.1.10``, ``10.0.0.0/8``, ``::1``), validated."""
+    """A comma-separated list of addresses or networks (``192.168.1.10``, ``10.0.0.0/8``, ``::1``), validated;
+    ``none`` is the empty list (an empty value means the default, as for every variable)."""
+    if _raw(name, "").strip().lower() == "none":
+        return []
     items = env_list(name, default)
     for item in items:
         try:
@@ -112,7 +122,7 @@ def env_networks(name: str, default: list[str]) -> list[str]:
 
 
 def database_config(name: str, default: str) -> dict[str, Any]:
-    raw = env.str(name, default=default)
+    raw = _raw(name, default).strip()
     scheme = raw.split("://", 1)[0] if "://" in raw else ""
     if scheme not in environ.Env.DB_SCHEMES:
         raise _fail(name, raw, "unknown database scheme; use postgres://, sqlite:/// or mysql://")
@@ -161,31 +171,50 @@ def check_admin_credentials(*, username: str, password: str) -> None:
 
 
 def write_initial_env(path: Path) -> str | None:
-    """Write a first .env with a random secret key and admin password; returns the password, None if it exists."""
-    if path.exists():
+    """Write a first .env with a random secret key and admin password, or fill those left blank in an existing one
+    (a copy of .env.example); returns the new admin password, None when it wrote none."""
+    generated = {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "ADMIN_USERNAME": "admin",
+        "ADMIN_PASSWORD": secrets.token_urlsafe(18),
+    }
+    if not path.exists():
+        path.write_text(
+            "# Written by `python -m tpdbprovider.env --init`. See .env.example for every option.\n"
+            + "".join(f"{name}={value}\n" for name, value in generated.items())
+            + "TPDB_API_KEY=\n",
+            encoding="utf-8",
+        )
+        path.chmod(0o600)
+        return generated["ADMIN_PASSWORD"]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    filled: set[str] = set()
+    for number, line in enumerate(lines):
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if sep and name in generated and not value.strip() and name not in filled:
+            lines[number] = f"{name}={generated[name]}"
+            filled.add(name)
+    if not filled:
         return None
-    password = secrets.token_urlsafe(18)
-    path.write_text(
-        "# Written by `python -m tpdbprovider.env --init`. See .env.example for every option.\n"
-        f"DJANGO_SECRET_KEY={secrets.token_urlsafe(48)}\n"
-        "ADMIN_USERNAME=admin\n"
-        f"ADMIN_PASSWORD={password}\n"
-        "TPDB_API_KEY=\n",
-        encoding="utf-8",
-    )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     path.chmod(0o600)
-    return password
+    return generated["ADMIN_PASSWORD"] if "ADMIN_PASSWORD" in filled else None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--init", metavar="PATH", required=True, help="write a first .env at PATH unless it exists")
+    parser.add_argument(
+        "--init", metavar="PATH", required=True, help="write a first .env at PATH, or fill the secrets left blank in it"
+    )
     args = parser.parse_args(argv)
+    existed = Path(args.init).exists()
     password = write_initial_env(Path(args.init))
     if password is None:
-        sys.stdout.write(f"{args.init} exists; left unchanged.\n")
+        sys.stdout.write(f"{args.init} exists; its secrets are set, nothing written.\n")
     else:
-        sys.stdout.write(f"Wrote {args.init}. Admin login: admin / {password} (change it in {args.init}).\n")
+        done = f"Filled the blank secrets in {args.init}" if existed else f"Wrote {args.init}"
+        sys.stdout.write(f"{done}. Admin password: {password} (change it in {args.init}).\n")
     return 0
 
 

@@ -343,6 +343,61 @@ def test_clear_expired_grace_follows_settings(settings, svc, clock):
     assert svc.clear_expired() == 1
 
 
+def test_search_answers_get_a_much_shorter_stale_grace(settings, svc, clock):
+    settings.CACHE_STALE_GRACE_SEARCH_S = 3600
+    svc.set("scene_search", {"parse": "a"}, [1], ttl=60)
+    svc.set("site_list", {"page": 1}, {"data": []}, ttl=60)
+    clock.advance(60 + 3599)
+    assert svc.count_expired() == 0 and svc.clear_expired() == 0
+
+    clock.advance(2)
+
+    assert svc.count_expired() == 1
+    assert svc.clear_expired() == 1
+    assert list(CacheEntry.objects.values_list("endpoint", flat=True)) == ["site_list"]
+
+
+def test_a_search_answer_is_still_served_stale_within_its_grace(settings, svc, clock):
+    settings.CACHE_STALE_GRACE_SEARCH_S = 3600
+    svc.set("scene_search", {"parse": "a"}, ["cached"], ttl=60)
+    clock.advance(1800)
+    svc.clear_expired()
+
+    value = svc.get_or_fetch("scene_search", {"parse": "a"}, _raise(TPDBUnavailableError("down")))
+
+    assert value == ["cached"]
+
+
+def test_trim_keeps_the_latest_expiring_rows_within_the_size_cap(settings, svc, clock):
+    for n in range(5):
+        svc.set("scene_search", {"parse": n}, "x" * 998, ttl=100 + n)  # 1,000 bytes of JSON each
+    assert set(CacheEntry.objects.values_list("size_bytes", flat=True)) == {1000}
+
+    assert svc.trim(max_bytes=2500) == 3
+
+    assert sorted(CacheEntry.objects.values_list("params__parse", flat=True)) == [3, 4]
+    assert svc.trim(max_bytes=2500) == 0
+
+
+def test_clear_expired_trims_to_cache_max_mb(settings, svc):
+    settings.CACHE_MAX_MB = 1
+    for n in range(3):
+        svc.set("site_list", {"page": n}, "y" * 399_998, ttl=3600 + n)
+
+    assert svc.clear_expired() == 1
+    assert sorted(CacheEntry.objects.values_list("params__page", flat=True)) == [1, 2]
+
+
+def test_writes_trim_the_cache_without_waiting_for_the_hourly_cleanup(settings, svc, monkeypatch):
+    monkeypatch.setattr(cache_module, "TRIM_EVERY_WRITES", 10)
+    settings.CACHE_MAX_MB = 1
+    for n in range(10):
+        svc.set("scene_search", {"parse": n}, "z" * 199_998, ttl=60 + n)
+
+    assert CacheEntry.objects.count() == 5
+    assert sum(CacheEntry.objects.values_list("size_bytes", flat=True)) <= 1_000_000
+
+
 # --- stats ------------------------------------------------------------------------------------------------------
 
 

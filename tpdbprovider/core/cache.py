@@ -6,13 +6,16 @@ Tiers:
   ``min(CACHE_MEMORY_TTL_S, its own ttl)`` and never past its persistent expiry, so processes disagree for at most
   ``CACHE_MEMORY_TTL_S``. A memory hit runs no query.
 - **persistent**: the database (``CacheEntry``), chosen over Redis because
-  1. expired rows are kept (until ``clear_expired`` drops those older than a grace period) and served stale when
-     TPDB is down, which a Redis TTL would have evicted;
+  1. expired rows are kept (until ``clear_expired`` drops those older than their endpoint's grace period) and served
+     stale when TPDB is down, which a Redis TTL would have evicted;
   2. it survives Redis restarts: our Redis persists nothing;
   3. ``get_stats`` is exact across web and worker processes with one aggregate SQL query.
 
 ``CacheEntry.hits`` counts reads answered by the persistent tier (incremented with ``F("hits") + 1`` in one UPDATE).
 Memory-tier hits stay in the per-process counters of ``get_stats`` so that they cost no query.
+
+The table is capped at ``CACHE_MAX_MB`` of JSON: ``trim`` evicts the rows that expire soonest (expired ones first), in
+the hourly cleanup and every ``TRIM_EVERY_WRITES`` writes of a process.
 
 Values must be JSON (TPDB answers as dicts and lists). The memory tier keeps the canonical JSON text and parses it on
 every read, so a caller that mutates a returned value never corrupts the cache, and both tiers return the same types.
@@ -58,6 +61,12 @@ ENDPOINT_TTL_SETTINGS: Final[dict[str, str]] = {
 
 # How long past expiry a row is kept to be served stale; settings.CACHE_STALE_GRACE_S overrides it.
 DEFAULT_STALE_GRACE_S: Final = 30 * 24 * 3600
+# Endpoints with their own grace. A search answer is large (a page of full scenes) and matters only for a short
+# outage: a match then also decides on stored scenes, and everything already matched is served from its own rows.
+ENDPOINT_STALE_GRACE_SETTINGS: Final[dict[str, str]] = {SCENE_SEARCH: "CACHE_STALE_GRACE_SEARCH_S"}
+# A process checks the CACHE_MAX_MB cap after this many writes (besides the hourly cleanup).
+TRIM_EVERY_WRITES: Final = 20
+_TRIM_DELETE_BATCH: Final = 500
 # A stale value served once is remembered in memory this long, so callers of a dead TPDB do not each wait on it.
 STALE_MEMORY_TTL_S: Final = 10
 
@@ -82,6 +91,12 @@ def endpoint_ttl_s(endpoint: str) -> int:
             f"Unknown cache endpoint {endpoint!r}: pass ttl= or use one of {sorted(ENDPOINT_TTL_SETTINGS)}"
         )
     return int(getattr(settings, setting_name))
+
+
+def endpoint_stale_grace_s(endpoint: str) -> int:
+    """Seconds past expiry a row of ``endpoint`` is kept to be served stale."""
+    setting_name = ENDPOINT_STALE_GRACE_SETTINGS.get(endpoint, "CACHE_STALE_GRACE_S")
+    return int(getattr(settings, setting_name, DEFAULT_STALE_GRACE_S))
 
 
 def _to_json(value: Any) -> str:
@@ -180,6 +195,7 @@ class CacheService:
         self._key_locks = _KeyLocks()
         self._counters_lock = threading.Lock()
         self._counters = self._zero_counters()
+        self._writes = 0
 
     # --- public API -----------------------------------------------------------------------------------------------
 
@@ -236,20 +252,46 @@ class CacheService:
             return json.loads(text)  # the same types a cache hit returns (tuples become lists)
 
     def clear_expired(self, grace_s: int | None = None) -> int:
-        """Delete persistent rows expired for longer than ``grace_s`` (settings.CACHE_STALE_GRACE_S, default 30
-        days); return how many. Rows expired more recently are kept so they can still be served stale."""
-        cutoff = self._expiry_cutoff(grace_s)
-        deleted, _ = CacheEntry.objects.filter(expires_at__lt=cutoff).delete()
-        logger.info("Cleared %s cache entries expired before %s", deleted, cutoff.isoformat())
-        return deleted
+        """Delete persistent rows expired for longer than ``grace_s`` (default: each endpoint's grace, see
+        ``endpoint_stale_grace_s``), then trim the table to ``CACHE_MAX_MB``; return how many rows went.
+        Rows expired more recently are kept so they can still be served stale."""
+        deleted, _ = CacheEntry.objects.filter(self._expired_filter(grace_s)).delete()
+        trimmed = self.trim()
+        logger.info("Cleared %s expired cache entries and trimmed %s to the size cap", deleted, trimmed)
+        return deleted + trimmed
 
     def count_expired(self, grace_s: int | None = None) -> int:
-        """How many rows ``clear_expired(grace_s)`` would delete."""
-        return CacheEntry.objects.filter(expires_at__lt=self._expiry_cutoff(grace_s)).count()
+        """How many rows ``clear_expired(grace_s)`` would delete as expired (the size cap aside)."""
+        return CacheEntry.objects.filter(self._expired_filter(grace_s)).count()
 
-    def _expiry_cutoff(self, grace_s: int | None) -> datetime:
-        if grace_s is None:
-            grace_s = int(getattr(settings, "CACHE_STALE_GRACE_S", DEFAULT_STALE_GRACE_S))
+    def trim(self, max_bytes: int | None = None) -> int:
+        """Keep at most ``max_bytes`` (``CACHE_MAX_MB``) of cached JSON: the rows that expire latest stay, the
+        others are deleted; return how many. One query reads (id, size) of every row, then batched deletes."""
+        if max_bytes is None:
+            max_bytes = int(settings.CACHE_MAX_MB) * 1_000_000
+        rows = CacheEntry.objects.order_by("-expires_at", "-pk").values_list("pk", "size_bytes")
+        kept_bytes = 0
+        evicted: list[int] = []
+        for pk, size_bytes in rows.iterator(chunk_size=2000):
+            kept_bytes += size_bytes
+            if kept_bytes > max_bytes:
+                evicted.append(pk)
+        for start in range(0, len(evicted), _TRIM_DELETE_BATCH):
+            CacheEntry.objects.filter(pk__in=evicted[start : start + _TRIM_DELETE_BATCH]).delete()
+        if evicted:
+            logger.info("Evicted %s cache entries beyond CACHE_MAX_MB", len(evicted))
+        return len(evicted)
+
+    def _expired_filter(self, grace_s: int | None) -> Q:
+        if grace_s is not None:
+            return Q(expires_at__lt=self._expiry_cutoff(grace_s))
+        special = list(ENDPOINT_STALE_GRACE_SETTINGS)
+        condition = Q(expires_at__lt=self._expiry_cutoff(endpoint_stale_grace_s(SITE_LIST))) & ~Q(endpoint__in=special)
+        for endpoint in special:
+            condition |= Q(endpoint=endpoint, expires_at__lt=self._expiry_cutoff(endpoint_stale_grace_s(endpoint)))
+        return condition
+
+    def _expiry_cutoff(self, grace_s: int) -> datetime:
         if grace_s < 0:
             raise ValueError(f"grace_s must be >= 0, got {grace_s!r}")
         return self._clock() - timedelta(seconds=grace_s)
@@ -341,15 +383,23 @@ class CacheService:
         """Upsert the row in one ``INSERT … ON CONFLICT`` (hits are kept) and put the value in memory."""
         now = self._clock()
         expires_at = now + timedelta(seconds=ttl_s)
-        row = CacheEntry(key=key, endpoint=endpoint, params=params, value=value, expires_at=expires_at)
+        size_bytes = len(text.encode())
+        row = CacheEntry(
+            key=key, endpoint=endpoint, params=params, value=value, expires_at=expires_at, size_bytes=size_bytes
+        )
         CacheEntry.objects.bulk_create(
             [row],
             update_conflicts=True,
             unique_fields=["key"],
-            update_fields=["endpoint", "params", "value", "expires_at", "updated_at"],
+            update_fields=["endpoint", "params", "value", "expires_at", "size_bytes", "updated_at"],
         )
         memory_expires_at = now + timedelta(seconds=min(self._memory_ttl(), ttl_s))
         self._memory.put(key, _MemoryEntry(text, memory_expires_at, is_stale=False), self._max_entries())
+        with self._counters_lock:
+            self._writes += 1
+            is_trim_due = self._writes % TRIM_EVERY_WRITES == 0
+        if is_trim_due:
+            self.trim()
 
     def _stale_text(self, key: str) -> str | None:
         """The JSON text of the row for ``key`` whatever its expiry, or None without a row."""

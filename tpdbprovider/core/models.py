@@ -90,6 +90,7 @@ class CacheEntry(TimeStampedModel):
     value = models.JSONField(null=True)
     expires_at = models.DateTimeField(db_index=True)
     hits = models.BigIntegerField(default=0)
+    size_bytes = models.PositiveIntegerField(default=0, help_text="Length of the value's JSON (for CACHE_MAX_MB)")
 
     class Meta:
         verbose_name_plural = "cache entries"

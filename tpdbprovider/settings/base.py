@@ -128,6 +128,8 @@ CACHE_TTL_MOVIE_DETAIL = env_int("CACHE_TTL_MOVIE_DETAIL", 24 * 3600, minimum=1)
 CACHE_MEMORY_MAX_ENTRIES = env_int("CACHE_MEMORY_MAX_ENTRIES", 2048, minimum=1)
 CACHE_MEMORY_TTL_S = env_int("CACHE_MEMORY_TTL_S", 60, minimum=1)
 CACHE_STALE_GRACE_S = env_int("CACHE_STALE_GRACE_S", 30 * 24 * 3600, minimum=0)  # expired rows kept to serve stale
+CACHE_STALE_GRACE_SEARCH_S = env_int("CACHE_STALE_GRACE_SEARCH_S", 3600, minimum=0)  # the same for search answers
+CACHE_MAX_MB = env_int("CACHE_MAX_MB", 32, minimum=1)  # the persistent cache's JSON, soonest-expiring evicted first
 
 # --- Plex ---------------------------------------------------------------------------------------------------------
 PLEX_TV_IDENTIFIER = env_identifier("PLEX_TV_IDENTIFIER", "tv.plex.agents.custom.tpdb.tv")
@@ -144,7 +146,7 @@ RATE_LIMIT_DEFAULT = env_rate("RATE_LIMIT_DEFAULT", "100/min")
 RATE_LIMIT_SEARCH = env_rate("RATE_LIMIT_SEARCH", "30/min")
 # Plex Media Server's own address(es): never throttled, so a library scan is never refused (its TPDB calls are still
 # paced by the shared TPDB bucket). The default is every loopback and private (home network, Docker) address; set
-# your Plex server's address to limit everyone else, or nothing to limit every client. Behind a reverse proxy set
+# your Plex server's address to limit everyone else, or none to limit every client. Behind a reverse proxy set
 # DJANGO_NUM_PROXIES, or the proxy's own (private) address counts for every client.
 PLEX_SERVER_ADDRESSES = env_networks(
     "PLEX_SERVER_ADDRESSES",

@@ -2,13 +2,13 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from tpdbprovider.env import check_admin_credentials, env, env_bool
+from tpdbprovider.env import check_admin_credentials, env_bool, env_str
 
 from .base import *  # noqa: F403
 from .base import ADMIN_PASSWORD, ADMIN_USERNAME, DEBUG, LOGGING
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY and not DEBUG:
+# With DEBUG an unset key keeps base.py's dev key (an empty SECRET_KEY would answer 500 on every request).
+if not env_str("DJANGO_SECRET_KEY", "") and not DEBUG:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is not set (python -m tpdbprovider.env --init .env writes one).")
 if not DEBUG:
     check_admin_credentials(username=ADMIN_USERNAME, password=ADMIN_PASSWORD)

@@ -29,7 +29,7 @@ from tpdbprovider.tpdb.errors import (
     TPDBRateLimitError,
     TPDBUnavailableError,
 )
-from tpdbprovider.tpdb.schemas import TPDBPage, TPDBPerformer, TPDBScene, TPDBSite
+from tpdbprovider.tpdb.schemas import TPDBPage, TPDBPerformer, TPDBScene, TPDBSite, usable_or_raise
 
 logger = logging.getLogger(__name__)
 
@@ -143,12 +143,14 @@ class TPDBClient:
 
     def get_scene(self, id: str | int) -> TPDBScene:
         # Reference: https://api.theporndb.net/docs#scenes-GETscenes--id-
-        return TPDBScene.from_json(self._detail(f"/scenes/{_segment(id)}"))
+        path = f"/scenes/{_segment(id)}"
+        return usable_or_raise(TPDBScene.from_json(self._detail(path)), path=path)
 
     def get_scene_by_hash(self, hash: str, hash_type: str = "OSHASH") -> TPDBScene:
         """A scene by file fingerprint; an unknown hash (404, ``data: null`` or ``[]``) raises TPDBNotFoundError."""
         # Reference: https://api.theporndb.net/docs#scenes-GETscenes-hash--hash-
-        return TPDBScene.from_json(self._detail(f"/scenes/hash/{_segment(hash)}", {"hashType": hash_type}))
+        path = f"/scenes/hash/{_segment(hash)}"
+        return usable_or_raise(TPDBScene.from_json(self._detail(path, {"hashType": hash_type})), path=path)
 
     def get_site_scenes(
         self, site_id: int, page: int = 1, per_page: int = 100, year: int | None = None
@@ -174,7 +176,8 @@ class TPDBClient:
     def get_site(self, id: str | int) -> TPDBSite:
         """A site by numeric id or uuid."""
         # Reference: https://api.theporndb.net/docs#sites-GETsites--id-
-        return TPDBSite.from_json(self._detail(f"/sites/{_segment(id)}"))
+        path = f"/sites/{_segment(id)}"
+        return usable_or_raise(TPDBSite.from_json(self._detail(path)), path=path)
 
     # --- movies ---------------------------------------------------------------------------------------------------
 
@@ -184,7 +187,8 @@ class TPDBClient:
 
     def get_movie(self, id: str | int) -> TPDBScene:
         # Reference: https://api.theporndb.net/docs#movies-GETmovies--id-
-        return TPDBScene.from_json(self._detail(f"/movies/{_segment(id)}"))
+        path = f"/movies/{_segment(id)}"
+        return usable_or_raise(TPDBScene.from_json(self._detail(path)), path=path)
 
     # --- performers -----------------------------------------------------------------------------------------------
 
@@ -194,7 +198,8 @@ class TPDBClient:
 
     def get_performer(self, id: str | int) -> TPDBPerformer:
         # Reference: https://api.theporndb.net/docs#performers-GETperformers--id-
-        return TPDBPerformer.from_json(self._detail(f"/performers/{_segment(id)}"))
+        path = f"/performers/{_segment(id)}"
+        return usable_or_raise(TPDBPerformer.from_json(self._detail(path)), path=path)
 
     # --- plumbing -------------------------------------------------------------------------------------------------
 

@@ -40,5 +40,9 @@ class TPDBUnavailableError(TPDBError):
     """5xx, timeout, refused connection, a non-JSON body, or the circuit breaker is open."""
 
 
+class TPDBUnusableAnswerError(TPDBUnavailableError):
+    """TPDB answered, but in a shape our schemas cannot store (no usable id): treated like an outage, never a 500."""
+
+
 class TPDBConfigurationError(TPDBError):
     """The client cannot call TPDB as configured (for example no TPDB_API_KEY)."""

@@ -8,14 +8,21 @@ JSON it came from in ``raw`` (excluded from eq and repr), so callers can cache t
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import uuid as uuid_lib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+from tpdbprovider.tpdb.errors import TPDBUnusableAnswerError
+
+logger = logging.getLogger(__name__)
+
 T = TypeVar("T")
 
 _PLACEHOLDER_NAMES = ("male.png", "female.png")
+_UNKNOWN_GENDERS = ("unknown", "n/a", "none")
 _DETAIL_ONLY_KEYS = ("tags", "markers", "directors", "director", "scenes", "movies")
 
 
@@ -33,10 +40,6 @@ def _str(value: Any) -> str:
     return str(value).strip()
 
 
-def _str_or_none(value: Any) -> str | None:
-    return _str(value) or None
-
-
 def _int_or_none(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -44,6 +47,42 @@ def _int_or_none(value: Any) -> int | None:
         return int(float(value))
     except (TypeError, ValueError):
         return None
+
+
+def _uuid_or_none(value: Any) -> str | None:
+    """A uuid in its lower-case text form; None for a number (2023 bodies put the numeric id in ``uuid``) or junk."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid_lib.UUID(value.strip()))
+    except ValueError:
+        return None
+
+
+def _ids(obj: Mapping[str, Any]) -> tuple[str, int | None]:
+    """(uuid, numeric id) of a scene, movie or performer, whichever of its shapes it came in.
+
+    Current bodies: ``id`` is the uuid, ``_id`` the number. 2022 movies: ``id`` is the number beside a separate
+    ``uuid``. The uuid is "" when none of them holds one: the object cannot be stored.
+    """
+    own_uuid = _uuid_or_none(obj.get("uuid"))
+    if own_uuid:
+        return own_uuid, _int_or_none(obj.get("_id")) or _int_or_none(obj.get("id"))
+    return _uuid_or_none(obj.get("id")) or "", _int_or_none(obj.get("_id"))
+
+
+def _gender_or_none(value: Any) -> str | None:
+    """None for a missing gender and for TPDB's "Unknown" placeholder, so a parent's real gender shows through."""
+    gender = _str(value)
+    return gender if gender and gender.casefold() not in _UNKNOWN_GENDERS else None
+
+
+def _duration_s(obj: Mapping[str, Any]) -> int | None:
+    """Seconds from ``duration``; 2022 movies send ``length`` in minutes instead (``"13"``)."""
+    seconds = _int_or_none(obj.get("duration"))
+    if seconds is None and (minutes := _int_or_none(obj.get("length"))) is not None:
+        seconds = minutes * 60
+    return seconds
 
 
 def _date_or_none(value: Any) -> dt.date | None:
@@ -107,7 +146,7 @@ class TPDBSiteRef:
     def from_json(cls, obj: Mapping[str, Any]) -> TPDBSiteRef:
         return cls(
             id=_int_or_none(obj.get("id")) or 0,
-            uuid=_str_or_none(obj.get("uuid")),
+            uuid=_uuid_or_none(obj.get("uuid")),
             name=_str(obj.get("name")),
             short_name=_str(obj.get("short_name")),
             raw=dict(obj),
@@ -140,7 +179,7 @@ class TPDBSite:
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> TPDBSite:
         return cls(
-            uuid=_str_or_none(obj.get("uuid")),
+            uuid=_uuid_or_none(obj.get("uuid")),
             id=_int_or_none(obj.get("id")) or 0,
             name=_str(obj.get("name")),
             short_name=_str(obj.get("short_name")),
@@ -180,13 +219,14 @@ class TPDBPerformer:
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> TPDBPerformer:
         extras = _dict(obj.get("extras")) or _dict(obj.get("extra"))
+        tpdb_id, numeric_id = _ids(obj)
         return cls(
-            id=_str(obj.get("id")),
-            numeric_id=_int_or_none(obj.get("_id")),
+            id=tpdb_id,
+            numeric_id=numeric_id,
             slug=_str(obj.get("slug")),
             name=_str(obj.get("name")),
             disambiguation=_str(obj.get("disambiguation")),
-            gender=_str_or_none(extras.get("gender")),
+            gender=_gender_or_none(extras.get("gender")),
             birthdate=_date_or_none(extras.get("birthday")),
             height=_str(extras.get("height")),
             weight=_str(extras.get("weight")),
@@ -218,14 +258,15 @@ class TPDBPerformerCredit:
     def from_json(cls, obj: Mapping[str, Any]) -> TPDBPerformerCredit:
         # Credits spell it ``extra``, parents ``extras`` (tpdb-api.md §7 quirk 6); accept either on both.
         extra = _dict(obj.get("extra")) or _dict(obj.get("extras"))
-        parent = obj.get("parent")
-        parent_performer = TPDBPerformer.from_json(parent) if isinstance(parent, dict) and parent.get("id") else None
+        parent = TPDBPerformer.from_json(obj["parent"]) if isinstance(obj.get("parent"), dict) else None
+        parent_performer = parent if parent and parent.id else None
+        tpdb_id, numeric_id = _ids(obj)
         return cls(
-            id=_str(obj.get("id")),
-            numeric_id=_int_or_none(obj.get("_id")),
+            id=tpdb_id,
+            numeric_id=numeric_id,
             slug=_str(obj.get("slug")),
             name=_str(obj.get("name")),
-            gender=_str_or_none(extra.get("gender")) or (parent_performer.gender if parent_performer else None),
+            gender=_gender_or_none(extra.get("gender")) or (parent_performer.gender if parent_performer else None),
             image=image_url(obj.get("image")),
             thumbnail=image_url(obj.get("thumbnail")),
             face=image_url(obj.get("face")),
@@ -269,10 +310,11 @@ class TPDBScene:
     def from_json(cls, obj: Mapping[str, Any]) -> TPDBScene:
         site = obj.get("site")
         site_data = TPDBSite.from_json(site) if isinstance(site, dict) and _int_or_none(site.get("id")) else None
-        credits = tuple(TPDBPerformerCredit.from_json(p) for p in _list(obj.get("performers")) if _dict(p).get("id"))
+        credits = tuple(c for p in _list(obj.get("performers")) if (c := TPDBPerformerCredit.from_json(_dict(p))).id)
+        tpdb_id, numeric_id = _ids(obj)
         return cls(
-            id=_str(obj.get("id")),
-            numeric_id=_int_or_none(obj.get("_id")),
+            id=tpdb_id,
+            numeric_id=numeric_id,
             type=_str(obj.get("type")) or "Scene",
             title=_str(obj.get("title")),
             slug=_str(obj.get("slug")),
@@ -282,10 +324,11 @@ class TPDBScene:
             date=_date_or_none(obj.get("date")),
             url=_str(obj.get("url")),
             image=image_url(obj.get("image")),
-            back_image=image_url(obj.get("back_image")),
-            poster=image_url(obj.get("poster")) or image_url(obj.get("poster_image")),
+            # 2022 movies name their covers ``front`` and ``back``.
+            back_image=image_url(obj.get("back_image")) or image_url(obj.get("back")),
+            poster=image_url(obj.get("poster")) or image_url(obj.get("poster_image")) or image_url(obj.get("front")),
             trailer=_str(obj.get("trailer")),
-            duration_s=_int_or_none(obj.get("duration")),
+            duration_s=_duration_s(obj),
             format=_str(obj.get("format")),
             sku=_str(obj.get("sku")),
             posters=_images(obj.get("posters")),
@@ -306,8 +349,60 @@ class TPDBScene:
 
     @property
     def background_url(self) -> str:
-        """Best landscape image: the full background, then the large one, then the studio ``image``."""
-        return self.background.get("full") or self.background.get("large") or self.image
+        """Best landscape image: the full background, then the large one, the studio ``image``, the back cover."""
+        return self.background.get("full") or self.background.get("large") or self.image or self.back_image
+
+
+# The keys ``from_json`` reads (``slim_scene_json`` keeps these and drops the rest).
+_SCENE_KEYS = frozenset(
+    {
+        *("id", "uuid", "_id", "type", "title", "slug", "external_id", "description", "site_id", "date", "url"),
+        *("image", "back_image", "back", "poster", "poster_image", "front", "trailer", "duration", "length"),
+        *("format", "sku", "posters", "background", "performers", "site", "links", *_DETAIL_ONLY_KEYS),
+    }
+)
+_SITE_KEYS = frozenset(
+    {"uuid", "id", "name", "short_name", "url", "description", "logo", "favicon", "poster", "parent_id", "network_id"}
+)
+_SITE_REF_KEYS = frozenset({"id", "uuid", "name", "short_name"})
+_PERFORMER_KEYS = frozenset(
+    {"id", "uuid", "_id", "slug", "name", "disambiguation", "aliases", "image", "thumbnail", "face", "is_parent"}
+)
+_EXTRAS_KEYS = frozenset({"gender", "birthday", "height", "weight"})
+
+
+def _pick(obj: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    return {key: value for key, value in obj.items() if key in keys}
+
+
+def _slim_performer(obj: Mapping[str, Any]) -> dict[str, Any]:
+    slim = _pick(obj, _PERFORMER_KEYS)
+    for key in ("extra", "extras"):
+        if isinstance(obj.get(key), dict):
+            slim[key] = _pick(obj[key], _EXTRAS_KEYS)
+    if isinstance(obj.get("parent"), dict):
+        slim["parent"] = _slim_performer(obj["parent"])
+    elif "parent" in obj:
+        slim["parent"] = obj["parent"]
+    return slim
+
+
+def slim_scene_json(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A scene's or movie's JSON with only what ``TPDBScene.from_json`` reads: it parses to an equal object.
+
+    For caching search answers, a page of full scenes whose performer bios, hashes and media make most of the bytes.
+    """
+    slim = _pick(obj, _SCENE_KEYS)
+    site = obj.get("site")
+    if isinstance(site, dict):
+        slim["site"] = _pick(site, _SITE_KEYS) | {
+            key: _pick(site[key], _SITE_REF_KEYS) for key in ("parent", "network") if isinstance(site.get(key), dict)
+        }
+    if isinstance(obj.get("performers"), list):
+        slim["performers"] = [_slim_performer(p) if isinstance(p, dict) else p for p in obj["performers"]]
+    if isinstance(obj.get("tags"), list):
+        slim["tags"] = [_pick(t, frozenset({"name", "tag"})) if isinstance(t, dict) else t for t in obj["tags"]]
+    return slim
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -342,5 +437,25 @@ class TPDBPage(Generic[T]):
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any], parse_item: Callable[[dict[str, Any]], T]) -> TPDBPage[T]:
-        items = tuple(parse_item(item) for item in _list(obj.get("data")) if isinstance(item, dict))
-        return cls(items=items, meta=PageMeta.from_json(obj.get("meta"), item_count=len(items)))
+        """Items without an id we can store by (no uuid on a scene, no numeric id on a site) are logged and left out."""
+        items: list[T] = []
+        for raw in _list(obj.get("data")):
+            item = parse_item(raw) if isinstance(raw, dict) else None
+            if item is not None and has_usable_id(item):
+                items.append(item)
+            else:
+                logger.warning("TPDB list item without a usable id left out", extra={"kind": type(raw).__name__})
+        return cls(items=tuple(items), meta=PageMeta.from_json(obj.get("meta"), item_count=len(items)))
+
+
+def has_usable_id(item: Any) -> bool:
+    """A scene, movie or performer needs its uuid; a site its numeric id (a uuid stand-in is derived from it)."""
+    return bool(item.id)
+
+
+def usable_or_raise(item: T, *, path: str) -> T:
+    """The parsed detail answer, or TPDBUnusableAnswerError when it has no id we can store it by."""
+    if not has_usable_id(item):
+        logger.warning("TPDB answered %s with an object that has no usable id", path)
+        raise TPDBUnusableAnswerError(f"TPDB answered {path} with an object that has no usable id")
+    return item
