@@ -90,13 +90,19 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "tpdbprovider",
             # A Redis outage degrades (cache misses, skipped guards; /health says "degraded") instead of failing
-            # every request: reads return nothing, writes are dropped, each is logged.
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2, "IGNORE_EXCEPTIONS": True},
+            # every request. The connections come from the one pool of this process (core/redisconn.py), whose
+            # guard logs the outage once and stops waiting on a hung Redis.
+            "OPTIONS": {
+                "CONNECTION_FACTORY": "tpdbprovider.core.redisconn.SharedPoolConnectionFactory",
+                "IGNORE_EXCEPTIONS": True,
+            },
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False  # the guard reports the outage, not one traceback per ignored call
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tpdbprovider"}}
+REDIS_TIMEOUT_S = env_float("REDIS_TIMEOUT_S", 1.0, minimum=0.0, exclusive=True)  # connect and reply, every client
+REDIS_RETRY_INTERVAL_S = env_float("REDIS_RETRY_INTERVAL_S", 15.0, minimum=0.0, exclusive=True)  # after a failure
 
 # --- TPDB ---------------------------------------------------------------------------------------------------------
 TPDB_API_KEY = env_str("TPDB_API_KEY", "")
@@ -209,7 +215,10 @@ LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "tpdbprovider.core.logging.ContextFilter"}},
+    "filters": {
+        "context": {"()": "tpdbprovider.core.logging.ContextFilter"},
+        "no_503": {"()": "tpdbprovider.core.logging.DropServiceUnavailable"},
+    },
     "formatters": {
         "json": {"()": "tpdbprovider.core.logging.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
@@ -222,5 +231,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.server": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "django.request": {"filters": ["no_503"]},  # outages are logged once by their own reporter
+        "urllib3": {"level": "WARNING"},
+    },
 }

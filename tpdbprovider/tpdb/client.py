@@ -1,7 +1,8 @@
 """The only HTTP client for TPDB: one pooled Session, one ``_request()``, typed errors, retries inside a time budget.
 
 Create one client per unit of work (a web request, a task): ``budget_s`` is the total time that client may spend
-waiting on TPDB, limiter waits and retry sleeps included.
+waiting on TPDB, limiter waits and retry sleeps included. Redis unreachable (no shared limiter or breaker) fails every call
+as ``TPDBUnavailableError`` before any HTTP.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from tpdbprovider.core.breaker import CircuitBreaker, get_breaker
 from tpdbprovider.core.logging import count_tpdb_ask, count_tpdb_call
 from tpdbprovider.core.ratelimit import LANES, RateLimitTimeout, TokenBucket, get_limiter
+from tpdbprovider.core.redisconn import RedisUnavailableError
 from tpdbprovider.tpdb.errors import (
     TPDBConfigurationError,
     TPDBError,
@@ -242,10 +244,12 @@ class TPDBClient:
 
     def _admit(self, path: str) -> None:
         """Breaker first (fail fast, no HTTP), then one limiter token in this client's lane, within the budget."""
-        if not self.breaker.allow():
-            raise TPDBUnavailableError("TPDB circuit breaker is open after repeated failures; not calling TPDB")
         try:
+            if not self.breaker.allow():
+                raise TPDBUnavailableError("TPDB circuit breaker is open after repeated failures; not calling TPDB")
             self.limiter.acquire(lane=self.lane, max_wait_s=self.remaining_budget_s)
+        except RedisUnavailableError:
+            raise TPDBUnavailableError("Redis is unreachable (no shared rate limit); not calling TPDB") from None
         except RateLimitTimeout as exc:
             logger.warning("No TPDB rate-limit token within the budget", extra={"path": path, "wait_s": exc.wait_s})
             raise TPDBRateLimitError(
