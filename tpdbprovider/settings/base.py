@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tpdbprovider.core.logging.RequestContextMiddleware",
+    "tpdbprovider.core.budget.RequestBudgetMiddleware",  # one TPDB time budget per request, whatever it calls
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's CSS/JS under gunicorn, no separate web server
     "corsheaders.middleware.CorsMiddleware",
