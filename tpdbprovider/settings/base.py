@@ -79,6 +79,7 @@ DATABASES = {"default": database_config("DATABASE_URL", f"sqlite:///{DATA_DIR / 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATA_DIR.mkdir(exist_ok=True)  # the embedded default keeps its SQLite file here
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)  # a restarted PostgreSQL costs a reconnect, not a 500
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Empty REDIS_URL: locmem cache, in-process limiter and breaker, Celery tasks run in this process.
