@@ -7,10 +7,11 @@ from celery import Task, shared_task
 from movies.selectors import movie_get
 from movies.services import movie_refresh_from_tpdb
 from sites.tasks import run_with_tpdb_retries
+from tpdbprovider.core.tasks import TRANSIENT_RETRY
 from tpdbprovider.tpdb.errors import TPDBNotFoundError
 
 
-@shared_task(bind=True, acks_late=True, name="movies.tasks.movie_refresh")
+@shared_task(bind=True, acks_late=True, name="movies.tasks.movie_refresh", **TRANSIENT_RETRY)
 def movie_refresh(self: Task, movie_id: int) -> str:
     movie = movie_get(movie_id=movie_id)
     if movie is None:

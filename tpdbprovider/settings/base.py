@@ -181,6 +181,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a pool process killed mid-task requeues its task instead of acking it
+# A message a dead worker took comes back after this long (Redis default: 1 h): the longest task plus a margin.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
+LOCK_LEASE_S = env_int("LOCK_LEASE_S", 60, minimum=1)  # a job lock outlives a killed holder by at most this
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # https://crontab.guru/#15_4_*_*_*
