@@ -25,6 +25,7 @@ from scenes.matching import MatchRequest, request_key_for
 from scenes.models import MatchDecision, MatchPin, Scene
 from tests.fake_tpdb import FakeTPDB
 from tpdbprovider.core.redisconn import redis_guard
+from tpdbprovider.core.responsecache import GENERATION_KEY
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -233,6 +234,10 @@ def test_a_stopped_redis_server_is_skipped_then_used_again_once_it_resumes(tpdb,
     cache.set("probe", 1)
     assert cache.get("probe") == 1
 
+    assert _metadata(api, STORED[1]).status_code == 200
+    assert _metadata(api, STORED[1])["X-Response-Cache"] == "hit"
+    generation_before = cache.get(GENERATION_KEY)
+
     process.send_signal(signal.SIGSTOP)
     with caplog.at_level(logging.INFO):
         timings = _serves_everything_without_redis(api, history)
@@ -243,8 +248,27 @@ def test_a_stopped_redis_server_is_skipped_then_used_again_once_it_resumes(tpdb,
 
     assert not redis_guard.is_down
     assert cache.get("probe") == 1  # Redis kept its data; the cache is used again
+    # Writes during the outage could not bump the shared response generation; the first request after it did, so
+    # other processes drop the answers they kept from before the outage.
+    assert cache.get(GENERATION_KEY) == generation_before + 1
     messages = [r.getMessage() for r in _outage_log_lines(caplog)]
     assert messages[0].startswith("Redis unreachable")
     assert messages[-1].startswith("Redis reachable again")
     assert len(messages) <= 3  # start, perhaps one summary, end: not one line per call
     assert _match(api, NEW_MATCH) == (200, [f"tpdb-scene-{UNSTORED}"])  # TPDB work resumes with Redis
+
+
+@pytest.mark.redis
+def test_the_cache_locks_throttles_limiter_and_breaker_share_one_pool_with_one_timeout(settings, redis_url):
+    _use_redis(settings, redis_url)
+    from django_redis import get_redis_connection
+
+    from tpdbprovider.core.breaker import get_breaker
+    from tpdbprovider.core.ratelimit import get_limiter
+    from tpdbprovider.core.redisconn import shared_pool
+
+    pool = shared_pool()
+    assert get_redis_connection("default").connection_pool is pool  # the cache, single_flight and the throttles
+    assert get_limiter()._redis.connection_pool is pool
+    assert get_breaker()._redis.connection_pool is pool
+    assert pool.connection_kwargs["socket_timeout"] == pool.connection_kwargs["socket_connect_timeout"] == TIMEOUT_S

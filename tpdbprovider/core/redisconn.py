@@ -121,7 +121,7 @@ class RedisGuard:
         """Forget any outage (tests)."""
         with self._lock:
             self._down_since, self._retry_at, self._skipped, self._skipped_total = None, 0.0, 0, 0
-            self._prober = None
+            self._prober, self.outages = None, 0
 
 
 redis_guard = RedisGuard()
