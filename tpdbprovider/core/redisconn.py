@@ -173,7 +173,7 @@ class GuardedUnixConnection(_Guarded, redis.UnixDomainSocketConnection):
     pass
 
 
-_CONNECTION_CLASSES: dict[str, type[redis.connection.AbstractConnection]] = {
+_CONNECTION_CLASSES: dict[str, type[Any]] = {
     "rediss": GuardedSSLConnection,
     "unix": GuardedUnixConnection,
 }
@@ -202,7 +202,7 @@ def redis_client(url: str | None = None) -> redis.Redis:
     return redis.Redis(connection_pool=shared_pool(url))
 
 
-class SharedPoolConnectionFactory(ConnectionFactory):
+class SharedPoolConnectionFactory(ConnectionFactory):  # type: ignore[misc,unused-ignore]
     """django-redis connection factory handing out the shared pool (``CACHES[...]["OPTIONS"]["CONNECTION_FACTORY"]``)."""
 
     def get_or_create_connection_pool(self, params: dict[str, Any]) -> redis.ConnectionPool:
