@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -18,6 +21,11 @@ from tpdbprovider.core.exceptions import (
 )
 
 logger = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 10  # what a Plex client is told to wait while the database or TPDB is unavailable
+_OUTAGE_LOG_INTERVAL_S = 60.0
+_outage_log = {"last": 0.0, "suppressed": 0}
+_outage_lock = threading.Lock()
 
 
 def _body(code: str, message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -34,6 +42,17 @@ def _first_message(detail: Any) -> str:
 
 
 def plex_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, OperationalError | InterfaceError):  # the database is unreachable or was restarted
+        _log_database_outage(exc)
+        return Response(
+            _body(
+                "database_unavailable",
+                "The database is unreachable; try again later.",
+                {"retry_after": RETRY_AFTER_S},
+            ),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     if isinstance(exc, exceptions.ValidationError):
         return Response(
             _body("invalid", _first_message(exc.detail), {"fields": exc.detail}), status=status.HTTP_400_BAD_REQUEST
@@ -60,7 +79,10 @@ def plex_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.warning("TPDB error reached a view: %s", exc)
         return Response(_body("tpdb_error", str(exc)), status=status.HTTP_502_BAD_GATEWAY)
     if isinstance(exc, ApplicationError):
-        return Response(_body(exc.code, exc.message, exc.extra), status=exc.status_code)
+        headers = (
+            {"Retry-After": str(RETRY_AFTER_S)} if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE else None
+        )
+        return Response(_body(exc.code, exc.message, exc.extra), status=exc.status_code, headers=headers)
     if isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
         return Response(_body(str(code), _first_message(exc.detail)), status=exc.status_code)
@@ -75,3 +97,20 @@ def plex_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return Response(_body("malformed", "The request is nested too deeply."), status=400)
     logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
     return Response(_body("server_error", "Internal error."), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _log_database_outage(exc: Exception) -> None:
+    """One log line per outage minute, with how many failed requests it stands for, not one per request."""
+    now = time.monotonic()
+    with _outage_lock:
+        if now - _outage_log["last"] < _OUTAGE_LOG_INTERVAL_S:
+            _outage_log["suppressed"] += 1
+            return
+        suppressed = _outage_log["suppressed"]
+        _outage_log.update(last=now, suppressed=0)
+    logger.error(
+        "Database unreachable (%s: %s); answering 503. %d more such requests since the last report",
+        exc.__class__.__name__,
+        str(exc).strip()[:200],
+        suppressed,
+    )

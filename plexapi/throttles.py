@@ -36,6 +36,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from tpdbprovider.core.redisconn import REDIS_FAILURES
 from tpdbprovider.core.responsecache import GENERATION_KEY
 from tpdbprovider.core.throttling import Limit, sliding_window_hit
 
@@ -64,7 +65,9 @@ class PlexRateThrottle(BaseThrottle):
             return True
         try:
             self._verdict = sliding_window_hit(limits, now=self.timer(), read_along=(GENERATION_KEY,))
-        except Exception:  # Redis unreachable: serving Plex matters more than counting it
+        except REDIS_FAILURES:  # Redis unreachable (reported once by its guard): serving Plex matters more
+            return True
+        except Exception:  # anything else from the counters: serving Plex still matters more than counting it
             logger.warning("Throttle counters unreachable; request admitted uncounted", exc_info=True)
             return True
         # The response cache needs this generation next: handing it over saves that round trip (~20 % of a cached

@@ -478,7 +478,11 @@ def _prefetch_site_year(item: Site | tuple[Site, int] | Scene | Movie) -> None:
     year = item.release_date.year
     counter = f"site-year-matches:{item.site_id}:{year}"
     cache.add(counter, 0, timeout=24 * 3600)
-    if cache.incr(counter) < PREFETCH_AFTER_MATCHES:
+    try:
+        matches = cache.incr(counter)
+    except ValueError:  # the counter expired or was evicted between add and incr
+        matches = None
+    if not isinstance(matches, int) or matches < PREFETCH_AFTER_MATCHES:  # None: Redis unreachable, a miss
         return
     fresh_after = datetime.datetime.now(tz=datetime.UTC) - PREFETCH_FRESH
     synced = SiteYearSync.objects.filter(site=item.site, year=year, synced_at__gte=fresh_after)

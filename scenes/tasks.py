@@ -14,7 +14,7 @@ from scenes.models import Scene
 from scenes.selectors import media_stale, scene_get
 from scenes.services import scene_refresh_from_tpdb
 from tpdbprovider.core.locks import single_flight
-from tpdbprovider.core.tasks import enqueue
+from tpdbprovider.core.tasks import TRANSIENT_RETRY, enqueue
 from tpdbprovider.tpdb.errors import TPDBNotFoundError
 from tpdbprovider.tpdb.retry import run_with_tpdb_retries
 
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 STALE_BATCH = 1000  # per hourly run: well inside the background lane's share of 2 requests/s
 
 
-@shared_task(bind=True, acks_late=True, name="scenes.tasks.scene_refresh")
+@shared_task(bind=True, acks_late=True, name="scenes.tasks.scene_refresh", **TRANSIENT_RETRY)
 def scene_refresh(self: Task, scene_id: int) -> str:
     scene = scene_get(scene_id=scene_id)
     if scene is None:
@@ -34,7 +34,7 @@ def scene_refresh(self: Task, scene_id: int) -> str:
     return "refreshed"
 
 
-@shared_task(name="scenes.tasks.stale_refresh")
+@shared_task(name="scenes.tasks.stale_refresh", **TRANSIENT_RETRY)
 def stale_refresh(older_than_s: int | None = None, limit: int = STALE_BATCH) -> str:
     """Queue one refresh per scene and movie due (see scenes.selectors.media_stale); returns a summary."""
     with single_flight("stale_refresh", ttl_s=3300) as is_acquired:

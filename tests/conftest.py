@@ -15,6 +15,7 @@ from tests.fake_tpdb import Catalog, FakeTPDB
 from tpdbprovider.core.breaker import reset_breaker
 from tpdbprovider.core.cache import cache_service
 from tpdbprovider.core.ratelimit import reset_limiter
+from tpdbprovider.core.redisconn import redis_guard
 from tpdbprovider.core.responsecache import response_cache_reset
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -56,18 +57,20 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_state() -> Iterator[None]:
-    """Limiter, breaker, the memory cache tier, the response cache and the default (locmem) cache are per process:
-    every test starts clean. Counters keyed by primary keys (the prefetch's, per site) would otherwise carry over on
-    SQLite, which reuses ids after a rollback."""
+    """Limiter, breaker, Redis outage guard, the memory cache tier, the response cache and the default (locmem) cache
+    are per process: every test starts clean. Counters keyed by primary keys (the prefetch's, per site) would
+    otherwise carry over on SQLite, which reuses ids after a rollback."""
     cache.clear()
     reset_limiter()
     reset_breaker()
+    redis_guard.reset()
     cache_service.reset_memory()
     site_index_reset()
     response_cache_reset()
     yield
     reset_limiter()
     reset_breaker()
+    redis_guard.reset()
     cache_service.reset_memory()
     site_index_reset()
     response_cache_reset()

@@ -13,6 +13,7 @@ from tpdbprovider.core.breaker import (
     get_breaker,
     reset_breaker,
 )
+from tpdbprovider.core.redisconn import RedisUnavailableError
 
 
 class FakeClock:
@@ -164,9 +165,12 @@ def test_redis_breaker_counts_calls_across_instances(redis_url):
     assert one.calls_last_hour() == 2
 
 
-def test_an_unreachable_redis_breaker_gets_out_of_the_way():
+def test_an_unreachable_redis_breaker_refuses_tpdb_calls_and_skips_its_bookkeeping_quietly():
     breaker = RedisCircuitBreaker(url="redis://127.0.0.1:1/0", threshold=1, cooldown_s=1)
-    breaker.record_failure("x")
+    breaker.record_failure("x")  # no exception: the shared pool's guard reports the outage
+    breaker.record_call()
 
-    assert breaker.allow() is True
+    with pytest.raises(RedisUnavailableError):  # the client turns this into "TPDB unavailable"
+        breaker.allow()
     assert breaker.state()["state"] == "unknown"
+    assert breaker.recent_errors() == []

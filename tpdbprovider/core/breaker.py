@@ -5,11 +5,14 @@ open: calls fail at once. When the cooldown ends the next caller gets the single
 success closes the breaker, its failure re-opens it. A probe that never reports is replaced after one cooldown.
 
 State lives in Redis (one hash changed by one atomic Lua script, clock from Redis ``TIME``) when ``REDIS_URL`` is
-set, so every process sees the same breaker; otherwise in this process.
+set, so every process sees the same breaker; otherwise in this process. Redis unreachable: ``allow()`` raises
+``RedisUnavailableError`` (the client turns it into "TPDB unavailable"); the bookkeeping calls skip quietly, since the
+shared pool's guard already reports the outage.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -21,6 +24,8 @@ from typing import Any
 
 import redis
 from django.conf import settings
+
+from tpdbprovider.core.redisconn import RedisUnavailableError, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -201,36 +206,32 @@ return {allowed, state, tostring(failures), string.format('%.6f', opened_until)}
 
 
 class RedisCircuitBreaker(CircuitBreaker):
-    """Breaker shared through Redis. If Redis is down the breaker stays out of the way (allows calls)."""
+    """Breaker shared through Redis, on the process's shared pool (see the module docstring for an outage)."""
 
     def __init__(self, *, url: str, threshold: int, cooldown_s: float, namespace: str = "tpdb") -> None:
         super().__init__(threshold=threshold, cooldown_s=cooldown_s)
         self._prefix = f"{KEY_PREFIX}:{namespace}"
-        self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2, decode_responses=True)
+        self._redis = redis_client(url)
         self._script = self._redis.register_script(_LUA)
 
-    def _run(self, op: str) -> list[Any]:
-        result: list[Any] = self._script(keys=[f"{self._prefix}:state"], args=[op, self.threshold, self.cooldown_s])
-        return result
+    def _run(self, op: str) -> list[str]:
+        result = self._script(keys=[f"{self._prefix}:state"], args=[op, self.threshold, self.cooldown_s])
+        return [item.decode() if isinstance(item, bytes) else str(item) for item in result]
 
     def allow(self) -> bool:
         try:
             return bool(int(self._run("allow")[0]))
         except redis.RedisError as exc:
-            logger.warning("Redis breaker unreachable, allowing the call", extra={"error": repr(exc)})
-            return True
+            raise RedisUnavailableError(f"TPDB breaker state unreadable ({exc.__class__.__name__})") from exc
 
     def record_success(self) -> None:
-        try:
+        with contextlib.suppress(redis.RedisError):  # the guard reports the outage
             self._run("success")
-        except redis.RedisError as exc:
-            logger.warning("Redis breaker unreachable", extra={"error": repr(exc)})
 
     def _record_failure(self) -> None:
         try:
             state = self._run("failure")[1]
-        except redis.RedisError as exc:
-            logger.warning("Redis breaker unreachable", extra={"error": repr(exc)})
+        except redis.RedisError:
             return
         if state == OPEN:
             logger.warning("TPDB circuit breaker open", extra={"cooldown_s": self.cooldown_s})
@@ -245,13 +246,11 @@ class RedisCircuitBreaker(CircuitBreaker):
 
     def _push_error(self, entry: dict[str, Any]) -> None:
         key = f"{self._prefix}:errors"
-        try:
+        with contextlib.suppress(redis.RedisError):
             pipe = self._redis.pipeline()
             pipe.lpush(key, json.dumps(entry))
             pipe.ltrim(key, 0, RECENT_ERRORS_MAX - 1)
             pipe.execute()
-        except redis.RedisError:
-            logger.warning("Redis breaker unreachable, error not recorded", extra={"kind": entry["kind"]})
 
     def recent_errors(self) -> list[dict[str, Any]]:
         try:
@@ -265,13 +264,11 @@ class RedisCircuitBreaker(CircuitBreaker):
 
     def record_call(self) -> None:
         key = self._minute_key(int(time.time() // _MINUTE_S))
-        try:
+        with contextlib.suppress(redis.RedisError):
             pipe = self._redis.pipeline()
             pipe.incr(key)
             pipe.expire(key, 3700)
             pipe.execute()
-        except redis.RedisError:
-            logger.warning("Redis breaker unreachable, call not counted")
 
     def calls_last_hour(self) -> int:
         minute = int(time.time() // _MINUTE_S)

@@ -77,6 +77,14 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class DropServiceUnavailable(logging.Filter):
+    """For ``django.request``: a 503 is an outage answer whose cause is already logged once (database, TPDB), so
+    Django's own line per 503 response is dropped; 500s still get through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 503
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {

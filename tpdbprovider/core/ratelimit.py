@@ -10,10 +10,13 @@ restarts from zero when the block ends, so no process sends a request inside the
 
 ``RedisTokenBucket`` keeps the state in one Redis hash and changes it with one atomic Lua script that reads the
 clock from Redis ``TIME``; ``InProcessTokenBucket`` is the same math under a lock, correct for one process only.
+Redis unreachable: taking a token raises ``RedisUnavailableError`` (the client reports "TPDB unavailable"), because a
+bucket per process would let every process spend the whole quota.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -23,6 +26,8 @@ from typing import Any, Literal
 
 import redis
 from django.conf import settings
+
+from tpdbprovider.core.redisconn import RedisUnavailableError, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +235,7 @@ return {taken, string.format('%.9f', wait), string.format('%.9f', left), string.
 
 
 class RedisTokenBucket(TokenBucket):
-    """Token bucket shared by every process through Redis. On a Redis outage it degrades to a local bucket."""
+    """Token bucket shared by every process through Redis, on the process's shared pool."""
 
     def __init__(
         self,
@@ -244,9 +249,8 @@ class RedisTokenBucket(TokenBucket):
     ) -> None:
         super().__init__(rate=rate, burst=burst, reserve=reserve, sleep=sleep)
         self.key = f"{KEY_PREFIX}:{namespace}:bucket"
-        self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        self._redis = redis_client(url)
         self._script = self._redis.register_script(_LUA)
-        self._fallback = InProcessTokenBucket(rate=rate, burst=burst, reserve=reserve, sleep=sleep)
 
     def _run(
         self, op: str, tokens: int = 1, reserve: int = 0, block_s: float = 0.0
@@ -260,8 +264,7 @@ class RedisTokenBucket(TokenBucket):
         try:
             _, wait_s, _, _ = self._run("take" if is_taking else "peek", tokens, reserve)
         except redis.RedisError as exc:
-            logger.warning("Redis rate limiter unreachable, using the in-process bucket", extra={"error": repr(exc)})
-            return self._fallback._take(tokens, lane, is_taking=is_taking)
+            raise RedisUnavailableError(f"TPDB rate limiter unreachable ({exc.__class__.__name__})") from exc
         return wait_s
 
     @property
@@ -269,22 +272,21 @@ class RedisTokenBucket(TokenBucket):
         try:
             return self._run("peek")[2]
         except redis.RedisError:
-            return self._fallback.available_tokens
+            return 0.0
 
     @property
     def blocked_until(self) -> float | None:
         try:
             blocked = self._run("peek")[3]
         except redis.RedisError:
-            return self._fallback.blocked_until
+            return None
         return blocked if blocked > time.time() else None
 
     def block_for(self, seconds: float) -> None:
-        self._fallback.block_for(seconds)
-        try:
+        with contextlib.suppress(
+            redis.RedisError
+        ):  # nothing is sent to TPDB while Redis is unreachable (taking a token fails)
             self._run("block", block_s=max(seconds, 0.0))
-        except redis.RedisError as exc:
-            logger.warning("Redis rate limiter unreachable, blocking this process only", extra={"error": repr(exc)})
 
 
 _limiter: tuple[tuple[Any, ...], TokenBucket] | None = None

@@ -6,6 +6,8 @@ configured), so every web process drops its entries at once. ``PLEX_RESPONSE_CAC
 time-based behaviour (the 10-minute decision reuse, queueing a stale item's refresh) and writes made where the
 generation cannot reach (another process in the embedded mode, which has no shared cache).
 Only 200 answers built without asking TPDB are kept, so a failure or a fallback is never replayed.
+A write made while Redis was unreachable could not bump the generation; so the first cacheable request after an outage
+this process saw bumps it once, and every process drops what it kept from before the outage.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 
 from tpdbprovider.core.logging import request_tpdb_activity
+from tpdbprovider.core.redisconn import redis_guard
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +88,7 @@ class ResponseCache:
 
 
 _state: dict[str, ResponseCache | None] = {}
+_outages_seen = {"count": 0}  # redis_guard.outages when this process last made sure the generation moved on
 
 
 @dataclass
@@ -114,6 +118,7 @@ def response_cache() -> ResponseCache | None:
 def response_cache_reset() -> None:
     """Forget this process's cache and rebuild it from the settings on next use (settings changed, tests)."""
     _state.clear()
+    _outages_seen["count"] = redis_guard.outages
 
 
 def request_key(*parts: object) -> bytes:
@@ -165,6 +170,10 @@ def serve(
     if cached is not None and key is not None and generation is None:
         generation = current_generation()
     if cached is None or key is None or generation is None:
+        return build()
+    if redis_guard.outages != _outages_seen["count"]:  # Redis is back (the generation was read) after an outage
+        _outages_seen["count"] = redis_guard.outages
+        _bump_generation()
         return build()
     body = cached.get(key, generation)
     if body is not None:

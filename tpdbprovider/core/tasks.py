@@ -7,14 +7,25 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
+import redis
 from celery import Task, shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from tpdbprovider.core.cache import cache_service
 from tpdbprovider.core.locks import single_flight
 
 logger = logging.getLogger(__name__)
+
+# Our own services failing mid-task (the database restarting, Redis unreachable) are retried with backoff, like TPDB
+# being down; every task takes ``**TRANSIENT_RETRY``.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
+TRANSIENT_RETRY: dict[str, Any] = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "max_retries": 5,
+}
 
 # Embedded default (no Redis): Celery runs tasks eagerly, so run them on one background thread instead of inside
 # the Plex request that queued them. One thread keeps background TPDB traffic serial, like a single worker.
@@ -45,7 +56,7 @@ def enqueue(task: Task[..., Any], **kwargs: Any) -> None:
     transaction.on_commit(partial(_dispatch, task, kwargs))
 
 
-@shared_task(name="tpdbprovider.core.tasks.cache_clear_expired")
+@shared_task(name="tpdbprovider.core.tasks.cache_clear_expired", **TRANSIENT_RETRY)
 def cache_clear_expired() -> str:
     with single_flight("cache_clear_expired", ttl_s=30 * 60) as is_acquired:
         if not is_acquired:

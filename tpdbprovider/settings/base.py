@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tpdbprovider.core.logging.RequestContextMiddleware",
+    "tpdbprovider.core.budget.RequestBudgetMiddleware",  # one TPDB time budget per request, whatever it calls
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's CSS/JS under gunicorn, no separate web server
     "corsheaders.middleware.CorsMiddleware",
@@ -86,6 +87,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATA_DIR.mkdir(exist_ok=True)  # the embedded default keeps its SQLite file here
     DATABASES["default"]["OPTIONS"] = sqlite_options(busy_timeout_s=DJANGO_SQLITE_BUSY_TIMEOUT_S)
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)  # a restarted PostgreSQL costs a reconnect, not a 500
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Empty REDIS_URL: locmem cache, in-process limiter and breaker, Celery tasks run in this process.
@@ -98,13 +100,19 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "tpdbprovider",
             # A Redis outage degrades (cache misses, skipped guards; /health says "degraded") instead of failing
-            # every request: reads return nothing, writes are dropped, each is logged.
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2, "IGNORE_EXCEPTIONS": True},
+            # every request. The connections come from the one pool of this process (core/redisconn.py), whose
+            # guard logs the outage once and stops waiting on a hung Redis.
+            "OPTIONS": {
+                "CONNECTION_FACTORY": "tpdbprovider.core.redisconn.SharedPoolConnectionFactory",
+                "IGNORE_EXCEPTIONS": True,
+            },
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False  # the guard reports the outage, not one traceback per ignored call
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tpdbprovider"}}
+REDIS_TIMEOUT_S = env_float("REDIS_TIMEOUT_S", 1.0, minimum=0.0, exclusive=True)  # connect and reply, every client
+REDIS_RETRY_INTERVAL_S = env_float("REDIS_RETRY_INTERVAL_S", 15.0, minimum=0.0, exclusive=True)  # after a failure
 
 # --- TPDB ---------------------------------------------------------------------------------------------------------
 TPDB_API_KEY = env_str("TPDB_API_KEY", "")
@@ -190,6 +198,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # a pool process killed mid-task requeues its task instead of acking it
+# A message a dead worker took comes back after this long (Redis default: 1 h): the longest task plus a margin.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
+LOCK_LEASE_S = env_int("LOCK_LEASE_S", 60, minimum=1)  # a job lock outlives a killed holder by at most this
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # https://crontab.guru/#15_4_*_*_*
@@ -226,7 +238,10 @@ LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "tpdbprovider.core.logging.ContextFilter"}},
+    "filters": {
+        "context": {"()": "tpdbprovider.core.logging.ContextFilter"},
+        "no_503": {"()": "tpdbprovider.core.logging.DropServiceUnavailable"},
+    },
     "formatters": {
         "json": {"()": "tpdbprovider.core.logging.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
@@ -239,5 +254,9 @@ LOGGING: dict[str, Any] = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.server": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "django.request": {"filters": ["no_503"]},  # outages are logged once by their own reporter
+        "urllib3": {"level": "WARNING"},
+    },
 }

@@ -1,7 +1,9 @@
 """The only HTTP client for TPDB: one pooled Session, one ``_request()``, typed errors, retries inside a time budget.
 
 Create one client per unit of work (a web request, a task): ``budget_s`` is the total time that client may spend
-waiting on TPDB, limiter waits and retry sleeps included.
+waiting on TPDB, limiter waits and retry sleeps included. Inside a web request every interactive client shares the
+request's one budget (``tpdbprovider.core.budget``). Redis unreachable (no shared limiter or breaker) fails every call
+as ``TPDBUnavailableError`` before any HTTP.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from tpdbprovider.core.breaker import CircuitBreaker, get_breaker
+from tpdbprovider.core.budget import remaining_budget_s
 from tpdbprovider.core.logging import count_tpdb_ask, count_tpdb_call
 from tpdbprovider.core.ratelimit import LANES, RateLimitTimeout, TokenBucket, get_limiter
+from tpdbprovider.core.redisconn import RedisUnavailableError
 from tpdbprovider.tpdb.errors import (
     TPDBConfigurationError,
     TPDBError,
@@ -224,6 +228,8 @@ class TPDBClient:
             raise TPDBConfigurationError("TPDB_API_KEY is not set")
         if self._deadline is None:
             self._deadline = self._clock() + self.budget_s
+        if self.remaining_budget_s <= 0:
+            raise TPDBUnavailableError("This request's TPDB time budget is spent; not calling TPDB")
         query = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
         attempt = 0
         while True:
@@ -247,10 +253,12 @@ class TPDBClient:
 
     def _admit(self, path: str) -> None:
         """Breaker first (fail fast, no HTTP), then one limiter token in this client's lane, within the budget."""
-        if not self.breaker.allow():
-            raise TPDBUnavailableError("TPDB circuit breaker is open after repeated failures; not calling TPDB")
         try:
+            if not self.breaker.allow():
+                raise TPDBUnavailableError("TPDB circuit breaker is open after repeated failures; not calling TPDB")
             self.limiter.acquire(lane=self.lane, max_wait_s=self.remaining_budget_s)
+        except RedisUnavailableError:
+            raise TPDBUnavailableError("Redis is unreachable (no shared rate limit); not calling TPDB") from None
         except RateLimitTimeout as exc:
             logger.warning("No TPDB rate-limit token within the budget", extra={"path": path, "wait_s": exc.wait_s})
             raise TPDBRateLimitError(
@@ -351,6 +359,8 @@ def _iso(value: dt.date | str | None) -> str | None:
 
 def tpdb_client(*, lane: str = "interactive", budget_s: float | None = None) -> TPDBClient:
     """A client for one unit of work. lane: "interactive" (Plex, admin) or "background" (Celery, commands)."""
+    if budget_s is None and lane == "interactive":
+        budget_s = remaining_budget_s()  # what is left of this web request's one budget
     if budget_s is None:
         budget_s = settings.TPDB_WEB_BUDGET_S if lane == "interactive" else BACKGROUND_BUDGET_S
     return TPDBClient(
