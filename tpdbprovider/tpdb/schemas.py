@@ -1,7 +1,9 @@
 """Frozen dataclasses parsed from TPDB JSON (tpdb-api.md §3).
 
-``from_json`` tolerates nulls, missing and extra keys, and both the 2023 and current shapes. Every object keeps the
-JSON it came from in ``raw`` (excluded from eq and repr), so callers can cache the raw JSON and rebuild with
+``from_json`` tolerates nulls, missing and extra keys, and the 2022, 2023 and current shapes (tests/fixtures/tpdb/
+real_*.json): ids are normalised here, so a scene, movie or performer ``id`` is always its uuid ("" when TPDB sent
+none, and the client refuses such an answer) and a site ``uuid`` is a real uuid or None. Every object keeps the JSON
+it came from in ``raw`` (excluded from eq and repr), so callers can cache the raw JSON and rebuild with
 ``from_json``. Placeholder images (``default1.png``, ``male.png`` …, tpdb-api.md §7 quirk 9) become "".
 """
 
