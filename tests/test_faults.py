@@ -180,7 +180,7 @@ def test_no_tpdb_call_goes_out_inside_a_retry_after_window(tpdb, settings):
     calls = tpdb.requests
 
     assert set(statuses) == {200}
-    assert len(statuses) > 20
+    assert len(statuses) >= 10  # a scan: many matches per window (fewer on a loaded machine, never one per window)
     refused = [r for r in calls if r.status == 429]
     assert 2 <= len(refused) <= 4  # one probe per window, never the whole scan
     for window in refused:
