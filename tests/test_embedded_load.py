@@ -153,6 +153,7 @@ def test_eight_clients_on_a_fresh_sqlite_file_while_sites_sync_get_no_5xx(embedd
         thread.join(timeout=600)
     _, sync_errors = sync.communicate(timeout=300)
 
+    print(f"embedded load: {len(matched)} matched of {len(queries)}; answers by status {dict(statuses)}")
     assert sync.returncode == 0, sync_errors.decode(errors="replace")[-2000:]
     assert not [s for s in statuses if s >= 500], statuses
     assert statuses[429] == 0, statuses
