@@ -9,23 +9,19 @@ Plex's own address (127.0.0.1) is never refused, every matched item reads back, 
 
 from __future__ import annotations
 
-import json
 import os
-import queue
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
 
 from tests.benchmarks.match_benchmark import DEFAULT_CORPUS, load_queries
+from tests.benchmarks.scan_benchmark import call, free_port, scan
 from tests.fake_tpdb import Catalog, FakeTPDB
 
 pytestmark = [
@@ -40,24 +36,6 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 8
 QUERIES = 240
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _call(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return exc.code, {}
 
 
 def _wait_for(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
@@ -76,7 +54,7 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60) ->
 
 @pytest.fixture
 def embedded_server(tmp_path):
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "server.log"
     with FakeTPDB(Catalog.from_corpus(DEFAULT_CORPUS), token="load-test-token") as fake:
         env = {
@@ -115,30 +93,6 @@ def embedded_server(tmp_path):
 def test_eight_clients_on_a_fresh_sqlite_file_while_sites_sync_get_no_5xx(embedded_server):
     base = embedded_server["url"]
     queries = load_queries(DEFAULT_CORPUS, every=7)[:QUERIES]
-    work: queue.Queue[dict[str, Any]] = queue.Queue()
-    for record in queries:
-        work.put(record)
-    statuses: Counter[int] = Counter()
-    matched: dict[str, str] = {}  # ratingKey -> provider
-    lock = threading.Lock()
-
-    def client() -> None:
-        while True:
-            try:
-                record = work.get_nowait()
-            except queue.Empty:
-                return
-            provider = record["provider"]
-            status, payload = _call(f"{base}/{provider}/library/metadata/matches", record["request"])
-            found = payload.get("MediaContainer", {}).get("Metadata") or [] if status == 200 else []
-            with lock:
-                statuses[status] += 1
-            for item in found[:1]:
-                read_status, _ = _call(f"{base}/{provider}/library/metadata/{item['ratingKey']}")
-                with lock:
-                    statuses[read_status] += 1
-                    matched[item["ratingKey"]] = provider
-
     sync = subprocess.Popen(
         [*embedded_server["manage"], "sync_sites"],
         cwd=ROOT,
@@ -146,13 +100,9 @@ def test_eight_clients_on_a_fresh_sqlite_file_while_sites_sync_get_no_5xx(embedd
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
+    out = scan(base, queries, CLIENTS)  # each match, then a metadata read of what matched
     _, sync_errors = sync.communicate(timeout=300)
-
+    statuses, matched = out["statuses"], out["keys"]
     print(f"embedded load: {len(matched)} matched of {len(queries)}; answers by status {dict(statuses)}")
     assert sync.returncode == 0, sync_errors.decode(errors="replace")[-2000:]
     assert not [s for s in statuses if s >= 500], statuses
@@ -160,6 +110,6 @@ def test_eight_clients_on_a_fresh_sqlite_file_while_sites_sync_get_no_5xx(embedd
     assert sum(statuses.values()) >= QUERIES
     assert len(matched) >= QUERIES // 3, f"only {len(matched)} of {QUERIES} matched"
     unreadable = [
-        key for key, provider in matched.items() if _call(f"{base}/{provider}/library/metadata/{key}")[0] != 200
+        key for key, provider in matched.items() if call(f"{base}/{provider}/library/metadata/{key}")[0] != 200
     ]
     assert unreadable == []

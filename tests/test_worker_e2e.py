@@ -2,59 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from celery import Celery
-from django.db import connection
 
 from scenes.models import Scene
 from sites.models import Site, SiteYearSync
+from tests.workers import celery_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker process needs a database it can share with the test: PostgreSQL is not reachable")
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
 def worker(redis_url, fake_tpdb):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tpdbprovider.settings.production",
-        "DJANGO_SECRET_KEY": "worker-test-secret",
-        "ADMIN_USERNAME": "worker",
-        "ADMIN_PASSWORD": "worker-test-password",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": redis_url,
-        "TPDB_BASE_URL": fake_tpdb.base_url,
-        "TPDB_API_KEY": fake_tpdb.token,
-        "TPDB_RATE_LIMIT": "50",
-        "DJANGO_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tpdbprovider", "worker", "--pool=solo", "--loglevel=WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with celery_worker(redis_url=redis_url, fake_tpdb=fake_tpdb, pool=["--pool=solo"]) as process:
+        yield process
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,12 +24,11 @@ from scenes.tasks import scene_refresh, stale_refresh
 from sites.models import Site, SiteYearSync
 from sites.tasks import site_year_prefetch_task, sites_sync
 from tests.fake_tpdb import FakeTPDB
-from tests.test_worker_e2e import _database_url
+from tests.workers import celery_worker
 from tpdbprovider.celery import app
 from tpdbprovider.core.locks import single_flight
 from tpdbprovider.core.tasks import cache_clear_expired
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 LEASE_S = 3
 
@@ -50,31 +48,10 @@ def _children(pid: int) -> list[int]:
 
 @pytest.fixture
 def prefork_worker(redis_url: str, fake_tpdb: FakeTPDB) -> Iterator[subprocess.Popen[str]]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tpdbprovider.settings.production",
-        "DJANGO_SECRET_KEY": "worker-test-secret",
-        "ADMIN_USERNAME": "worker",
-        "ADMIN_PASSWORD": "worker-test-password",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": redis_url,
-        "TPDB_BASE_URL": fake_tpdb.base_url,
-        "TPDB_API_KEY": fake_tpdb.token,
-        "TPDB_RATE_LIMIT": "50",
-        "TPDB_READ_TIMEOUT_S": "30",
-        "LOCK_LEASE_S": str(LEASE_S),
-        "DJANGO_LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "tpdbprovider", "worker", "--pool=prefork", "--concurrency=1"]
-    process = subprocess.Popen(
-        [*command, "--loglevel=WARNING"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    env = {"TPDB_READ_TIMEOUT_S": "30", "LOCK_LEASE_S": str(LEASE_S)}
+    pool = ["--pool=prefork", "--concurrency=1"]
+    with celery_worker(redis_url=redis_url, fake_tpdb=fake_tpdb, pool=pool, env=env) as process:
+        yield process
 
 
 @pytest.mark.django_db(transaction=True)

@@ -129,7 +129,7 @@ def scan(base: str, queries: list[dict[str, Any]], clients: int) -> dict[str, An
     for record in queries:
         work.put(record)
     out: dict[str, Any] = {"statuses": collections.Counter(), "latencies": [], "calls": 0, "local": 0, "matched": 0}
-    out["right"] = 0
+    out.update(right=0, keys={})  # keys: each matched ratingKey and its provider
     lock = threading.Lock()
 
     def client() -> None:
@@ -149,6 +149,8 @@ def scan(base: str, queries: list[dict[str, Any]], clients: int) -> dict[str, An
                 out["local"] += status == 200 and calls == 0
                 out["matched"] += bool(found)
                 out["right"] += bool(found) and found[0]["ratingKey"] in record["gold"]
+                if found:
+                    out["keys"][found[0]["ratingKey"]] = provider
                 for read_status, _, read_calls, _ in reads:
                     out["statuses"][read_status] += 1
                     out["calls"] += read_calls
