@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery.schedules import crontab
 
 from tpdbprovider.env import (
@@ -34,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
@@ -46,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tpdbprovider.core.logging.RequestContextMiddleware",
+    "tpdbprovider.core.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's CSS/JS under gunicorn, no separate web server
     "corsheaders.middleware.CorsMiddleware",
@@ -55,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 page
 ]
 
 ROOT_URLCONF = "tpdbprovider.urls"
@@ -131,6 +136,8 @@ PLEX_CONTENT_RATING = env_str("PLEX_CONTENT_RATING", "X")
 # Rendered answers kept in each web process for repeated requests (0 turns it off); see core/responsecache.py.
 PLEX_RESPONSE_CACHE_TTL_S = env_int("PLEX_RESPONSE_CACHE_TTL_S", 300, minimum=0)
 PLEX_RESPONSE_CACHE_MAX_MB = env_int("PLEX_RESPONSE_CACHE_MAX_MB", 32, minimum=1)
+# Cache-Control max-age of a provider answer (how long Plex or a proxy may keep it; 0: no-store); errors: no-store.
+PLEX_CACHE_MAX_AGE_S = env_int("PLEX_CACHE_MAX_AGE_S", 300, minimum=0)
 
 # --- Incoming requests --------------------------------------------------------------------------------------------
 RATE_LIMIT_DEFAULT = env_rate("RATE_LIMIT_DEFAULT", "100/min")
@@ -140,6 +147,24 @@ CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
 
 ADMIN_USERNAME = env_str("ADMIN_USERNAME", "")
 ADMIN_PASSWORD = env_str("ADMIN_PASSWORD", "")
+
+# --- Admin login --------------------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes counts failed logins in the database (shared by every web process, with or without Redis) and locks
+# out an address, or a username, that reaches the limit, for the cool-off. Provider endpoints never log in, so
+# Plex is never locked out. Unlock: manage.py axes_reset (all), axes_reset_ip ADDR, axes_reset_username NAME.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MIN", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one reaching the limit locks
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "tpdbprovider.core.security.client_address"  # DJANGO_NUM_PROXIES, like the throttles
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
