@@ -56,7 +56,9 @@ def plex_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.warning("TPDB error reached a view: %s", exc)
         return Response(_body("tpdb_error", str(exc)), status=status.HTTP_502_BAD_GATEWAY)
     if isinstance(exc, ApplicationError):
-        return Response(_body(exc.code, exc.message, exc.extra), status=exc.status_code)
+        retry_after = exc.extra.get("retry_after")
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return Response(_body(exc.code, exc.message, exc.extra), status=exc.status_code, headers=headers)
     if isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
         return Response(_body(str(code), _first_message(exc.detail)), status=exc.status_code)

@@ -116,6 +116,8 @@ TPDB_WEB_BUDGET_S = env_float("TPDB_WEB_BUDGET_S", 10.0, minimum=0.0, exclusive=
 TPDB_BREAKER_THRESHOLD = env_int("TPDB_BREAKER_THRESHOLD", 5, minimum=1)
 TPDB_BREAKER_COOLDOWN_S = env_float("TPDB_BREAKER_COOLDOWN_S", 30.0, minimum=0.0, exclusive=True)
 TPDB_DEFAULT_RETRY_AFTER_S = env_float("TPDB_DEFAULT_RETRY_AFTER_S", 30.0, minimum=0.0, exclusive=True)
+# Most of TPDB_RATE_LIMIT one client address may spend fetching items that are not stored (1 = no limit).
+TPDB_UNKNOWN_ITEM_SHARE = env_float("TPDB_UNKNOWN_ITEM_SHARE", 0.5, minimum=0.0, exclusive=True)
 
 # --- Cache TTLs (seconds) -----------------------------------------------------------------------------------------
 CACHE_TTL_SITE_LIST = env_int("CACHE_TTL_SITE_LIST", 24 * 3600, minimum=1)
@@ -125,6 +127,7 @@ CACHE_TTL_SCENE_DETAIL = env_int("CACHE_TTL_SCENE_DETAIL", 24 * 3600, minimum=1)
 CACHE_TTL_MOVIE_DETAIL = env_int("CACHE_TTL_MOVIE_DETAIL", 24 * 3600, minimum=1)
 CACHE_MEMORY_MAX_ENTRIES = env_int("CACHE_MEMORY_MAX_ENTRIES", 2048, minimum=1)
 CACHE_MEMORY_TTL_S = env_int("CACHE_MEMORY_TTL_S", 60, minimum=1)
+CACHE_TTL_NOT_FOUND = env_int("CACHE_TTL_NOT_FOUND", 3600, minimum=1)  # a key TPDB answered 404 for: no new call
 CACHE_STALE_GRACE_S = env_int("CACHE_STALE_GRACE_S", 30 * 24 * 3600, minimum=0)  # expired rows kept to serve stale
 
 # --- Plex ---------------------------------------------------------------------------------------------------------
