@@ -3,6 +3,7 @@ HTTPS secure cookies, HSTS and a redirect that leaves Plex alone; `check --deplo
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import secrets
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.urls import clear_url_caches
 from rest_framework.test import APIClient
 
 from tests.plexapi.conftest import SCENE_UUID, spec_library  # noqa: F401  (fixture)
@@ -67,6 +69,24 @@ def test_admin_pages_carry_a_content_security_policy_and_are_not_cached(client):
     index = client.get("/admin/")
     assert index.status_code == 200
     assert index["Content-Security-Policy"] == policy
+
+
+@pytest.mark.django_db
+def test_the_schema_and_its_docs_can_be_turned_off(settings, client):
+    import tpdbprovider.urls
+
+    assert client.get("/api/schema/").status_code == 200
+    settings.API_SCHEMA_ENABLED = False
+    importlib.reload(tpdbprovider.urls)
+    clear_url_caches()
+    try:
+        assert client.get("/api/schema/").status_code == 404
+        assert client.get("/api/docs/").status_code == 404
+        assert client.get("/tv").status_code == 200
+    finally:
+        settings.API_SCHEMA_ENABLED = True
+        importlib.reload(tpdbprovider.urls)
+        clear_url_caches()
 
 
 def _production(code: list[str], **overrides: str) -> subprocess.CompletedProcess[str]:

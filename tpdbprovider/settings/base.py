@@ -182,6 +182,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0, minimum=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+API_SCHEMA_ENABLED = env_bool("DJANGO_API_SCHEMA", True)  # /api/schema/ and /api/docs/
 SPECTACULAR_SETTINGS = {
     "TITLE": "tpdbprovider",
     "DESCRIPTION": "Plex custom metadata providers (/tv and /movie) backed by ThePornDB.",
