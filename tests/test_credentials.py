@@ -21,6 +21,11 @@ from tpdbprovider.env import check_admin_credentials, check_staff_credentials, w
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path  # where the strong verdicts are remembered
+
+
 def _user(username: str, password: str, *, is_staff: bool = True, is_active: bool = True):
     return get_user_model().objects.create_user(
         username, password=password, is_staff=is_staff, is_active=is_active, is_superuser=is_staff
@@ -41,9 +46,12 @@ def test_active_staff_users_with_a_default_or_weak_stored_password_are_named():
 
 
 @pytest.mark.django_db
-def test_a_strong_stored_password_passes_and_a_later_change_is_checked_afresh():
+def test_a_strong_stored_password_passes_is_remembered_and_a_later_change_is_checked_afresh(tmp_path):
     _user("owner", "Correct-Horse-Battery-9")
     check_staff_credentials()
+    assert len((tmp_path / "checked-staff-passwords").read_text().split()) == 1
+    check_staff_credentials()
+    assert len((tmp_path / "checked-staff-passwords").read_text().split()) == 1  # not checked (nor added) again
     user = get_user_model().objects.get(username="owner")
     user.set_password("admin")  # changed behind the remembered verdict: the new hash is checked afresh
     user.save()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import os
 import re
 import secrets
 import socket
@@ -160,29 +161,46 @@ def check_admin_credentials(*, username: str, password: str) -> None:
 
 def weak_staff_users() -> list[str]:
     """Usernames of active staff users whose stored password is a known default or weak one (WEAK_PASSWORDS or their
-    username), checked against the hash; [] before the first migrate. A hash found strong is remembered in the cache."""
+    username), checked against the hash; [] before the first migrate. Hashes found strong are listed (as digests) in
+    DATA_DIR/checked-staff-passwords, so a restart does not hash every candidate again."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import check_password
-    from django.core.cache import cache
     from django.db import connection
 
     user_model = get_user_model()
     if user_model._meta.db_table not in connection.introspection.table_names():
         return []
-    weak = []
+    verdicts = Path(settings.DATA_DIR) / "checked-staff-passwords"
+    try:
+        known_strong = set(verdicts.read_text(encoding="utf-8").split())
+    except OSError:
+        known_strong = set()
+    weak: list[tuple[str, str]] = []
+    strong: list[tuple[str, str]] = []
     for user in user_model.objects.filter(is_active=True, is_staff=True).order_by("pk"):
         if not user.has_usable_password():
             continue
         username = str(user.get_username())
-        digest = hashlib.sha256(f"{len(WEAK_PASSWORDS)}:{username}:{user.password}".encode()).hexdigest()
-        if cache.get(f"staff-password-ok:{digest}"):
+        digest = hashlib.sha256(f"{sorted(WEAK_PASSWORDS)}:{username}:{user.password}".encode()).hexdigest()
+        if digest in known_strong:
             continue
         candidates = sorted(WEAK_PASSWORDS | {username, username.lower()})
-        if any(check_password(candidate, user.password) for candidate in candidates):
-            weak.append(username)
-        else:
-            cache.set(f"staff-password-ok:{digest}", 1, timeout=30 * 24 * 3600)
-    return weak
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # PBKDF2 releases the GIL
+            checks = [pool.submit(check_password, candidate, user.password) for candidate in candidates]
+            is_weak = any(check.result() for check in as_completed(checks))  # stops at the first match
+            pool.shutdown(cancel_futures=True)
+        (weak if is_weak else strong).append((username, digest))
+    if strong:
+        try:
+            verdicts.parent.mkdir(parents=True, exist_ok=True)
+            with verdicts.open("a", encoding="utf-8") as lines:
+                lines.writelines(f"{digest}\n" for _, digest in strong)
+        except OSError:
+            logging.getLogger(__name__).warning("Could not write %s; the check runs in full next time", verdicts)
+    return [username for username, _ in weak]
 
 
 def check_staff_credentials() -> None:
