@@ -79,9 +79,10 @@ def plex_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.warning("TPDB error reached a view: %s", exc)
         return Response(_body("tpdb_error", str(exc)), status=status.HTTP_502_BAD_GATEWAY)
     if isinstance(exc, ApplicationError):
-        headers = (
-            {"Retry-After": str(RETRY_AFTER_S)} if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE else None
-        )
+        retry_after = exc.extra.get("retry_after")
+        if not retry_after and exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+            retry_after = RETRY_AFTER_S  # every 503 says when to come back (STYLE §2)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
         return Response(_body(exc.code, exc.message, exc.extra), status=exc.status_code, headers=headers)
     if isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -26,15 +27,19 @@ from movies.services import movie_fetch_from_tpdb
 from movies.tasks import movie_refresh as movie_refresh_task
 from plexapi import ratingkeys
 from plexapi.ratingkeys import UNDATED_SEASON, RatingKey
+from plexapi.throttles import is_plex_server
 from scenes.matching import MatchRequest, MatchResult, match_episode, match_movie, match_season, match_show
 from scenes.models import Scene, ScenePerformer
 from scenes.services import scene_fetch_from_tpdb
 from scenes.tasks import scene_refresh as scene_refresh_task
 from sites.models import Site
 from sites.services import site_fetch_from_tpdb
+from tpdbprovider.core.cache import cache_key
 from tpdbprovider.core.exceptions import ApplicationError, UpstreamError, UpstreamNotFoundError
 from tpdbprovider.core.responsecache import answer_valid_for
+from tpdbprovider.core.security import current_client_address
 from tpdbprovider.core.tasks import enqueue
+from tpdbprovider.core.throttling import Limit, sliding_window_hit
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +57,12 @@ class TPDBUnavailable(ApplicationError):
 
     status_code = 503
     code = "tpdb_unavailable"
+
+
+class UnknownItemShareSpent(TPDBUnavailable):
+    """This client has used its share of TPDB calls for items we do not store: 503 with Retry-After."""
+
+    code = "tpdb_share_spent"
 
 
 @dataclass(frozen=True)
@@ -410,7 +421,7 @@ def _site_get(key: RatingKey) -> Site:
         return (by_slug or sites)[0]
     if key.kind == "season" or not (is_numeric or ratingkeys.is_uuid(value)):
         raise Http404(f"Unknown ratingKey '{key}'.")
-    fetched: Site = _fetch_and_store("site", value)
+    fetched: Site = _fetch_and_store("site", value, is_stored=False)
     return fetched
 
 
@@ -422,7 +433,7 @@ def _scene_get(key: RatingKey) -> Scene:
     if found is not None:
         _queue_refresh_if_stale(found)
         return found
-    _fetch_and_store("scene", key.value)
+    _fetch_and_store("scene", key.value, is_stored=False)
     return _fetched_or_unavailable("scene", key, scene.first())
 
 
@@ -435,7 +446,7 @@ def _movie_get(key: RatingKey) -> Movie:
     if found is not None:
         _queue_refresh_if_stale(found)
         return found
-    _fetch_and_store("movie", key.value)
+    _fetch_and_store("movie", key.value, is_stored=False)
     return _fetched_or_unavailable("movie", key, movies.filter(tpdb_id=key.value).first())
 
 
@@ -454,7 +465,7 @@ def _completed(kind: Literal["scene", "movie"], item: Scene | Movie) -> bool:
     if item.is_complete or item.is_missing_upstream or not cache.add(f"complete-tried:{kind}:{item.pk}", 1, 600):
         return False
     try:
-        _fetch_and_store(kind, str(item.tpdb_id))
+        _fetch_and_store(kind, str(item.tpdb_id), is_stored=True)
     except (Http404, TPDBUnavailable):
         return False
     return True
@@ -499,12 +510,42 @@ _FETCH_AND_STORE: dict[str, Callable[..., Any]] = {
 }
 
 
-def _fetch_and_store(kind: Literal["site", "scene", "movie"], tpdb_id: str) -> Any:
-    """Fetch one item TPDB has and we do not, store it, return the row. 404 from TPDB → Http404; failure → 503."""
+def _fetch_and_store(kind: Literal["site", "scene", "movie"], tpdb_id: str, *, is_stored: bool) -> Any:
+    """Fetch one item TPDB has and we do not, store it, return the row. 404 from TPDB → Http404, remembered for
+    CACHE_TTL_NOT_FOUND so a repeat costs no call; failure → 503. A never-stored item spends the client's share."""
+    missing_key = cache_key("tpdb-missing", {"kind": kind, "id": tpdb_id.lower()})
+    if cache.get(missing_key):
+        raise Http404(f"TPDB has no {kind} '{tpdb_id}'.")
+    if not is_stored:
+        _spend_unknown_item_share()
     try:
         return _FETCH_AND_STORE[kind](ref=tpdb_id, lane="interactive")
     except UpstreamNotFoundError as exc:
+        cache.set(missing_key, 1, timeout=settings.CACHE_TTL_NOT_FOUND)
         raise Http404(f"TPDB has no {kind} '{tpdb_id}'.") from exc
     except UpstreamError as exc:
         logger.warning("Could not fetch %s %s from TPDB: %s", kind, tpdb_id, exc.__class__.__name__)
         raise TPDBUnavailable(f"The {kind} is not stored yet and TPDB is unreachable; try again later.") from exc
+
+
+def _spend_unknown_item_share() -> None:
+    """One client address may spend at most TPDB_UNKNOWN_ITEM_SHARE of the TPDB rate on items we do not store, so
+    strangers asking for made-up keys cannot take the whole bucket from Plex. Outside a web request, or from Plex's
+    own address: no limit."""
+    address = current_client_address()
+    share = settings.TPDB_UNKNOWN_ITEM_SHARE
+    if not address or share >= 1 or is_plex_server(address):
+        return  # Plex's own address (PLEX_SERVER_ADDRESSES) reads what it matched: never capped
+    per_minute = max(1, int(settings.TPDB_RATE_LIMIT * 60 * share))
+    limit = Limit(key=f"tpdb_unknown_{address}", requests=per_minute, period_s=60)
+    try:
+        verdict = sliding_window_hit([limit], now=time.time())
+    except Exception:  # Redis unreachable: serving Plex matters more than counting it
+        logger.warning("Unknown-item share counters unreachable; fetch admitted uncounted", exc_info=True)
+        return
+    if verdict.refused is not None:
+        wait_s = max(1, round(verdict.wait_s))
+        raise UnknownItemShareSpent(
+            "Too many lookups of items that are not stored yet from this address; try again later.",
+            extra={"retry_after": wait_s},
+        )

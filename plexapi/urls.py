@@ -40,18 +40,18 @@ for _provider, _views in (
 ):
     root, match, metadata, children, grandchildren, images, extras = _views
     # A provider registered as ".../tv/" makes PMS ask for ".../tv//library/...": any run of slashes separates.
-    base = rf"^{_provider}/+"
+    base = rf"^{_provider}/(?:/)?"
     urlpatterns += [
-        re_path(rf"^{_provider}/*$", root.as_view(), name=f"{_provider}-provider"),
-        re_path(rf"{base}library/metadata/matches/*$", match.as_view(), name=f"{_provider}-match"),
-        re_path(rf"{base}library/metadata/{_RK}/children/*$", children.as_view(), name=f"{_provider}-children"),
+        re_path(rf"^{_provider}(?:/)?$", root.as_view(), name=f"{_provider}-provider"),
+        re_path(rf"{base}library/metadata/matches(?:/)?$", match.as_view(), name=f"{_provider}-match"),
+        re_path(rf"{base}library/metadata/{_RK}/children(?:/)?$", children.as_view(), name=f"{_provider}-children"),
         re_path(
-            rf"{base}library/metadata/{_RK}/grandchildren/*$",
+            rf"{base}library/metadata/{_RK}/grandchildren(?:/)?$",
             grandchildren.as_view(),
             name=f"{_provider}-grandchildren",
         ),
-        re_path(rf"{base}library/metadata/{_RK}/images/*$", images.as_view(), name=f"{_provider}-images"),
-        re_path(rf"{base}library/metadata/{_RK}/extras/*$", extras.as_view(), name=f"{_provider}-extras"),
-        re_path(rf"{base}library/metadata/{_RK}/*$", metadata.as_view(), name=f"{_provider}-metadata"),
+        re_path(rf"{base}library/metadata/{_RK}/images(?:/)?$", images.as_view(), name=f"{_provider}-images"),
+        re_path(rf"{base}library/metadata/{_RK}/extras(?:/)?$", extras.as_view(), name=f"{_provider}-extras"),
+        re_path(rf"{base}library/metadata/{_RK}(?:/)?$", metadata.as_view(), name=f"{_provider}-metadata"),
         re_path(rf"{base}.*$", views.ProviderNotFoundApi.as_view(), name=f"{_provider}-not-found"),
     ]

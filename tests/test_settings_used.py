@@ -11,7 +11,7 @@ from django.conf import global_settings
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_DIR = ROOT / "tpdbprovider" / "settings"
 # Settings named for the library that reads them, and Django's required ones that global_settings leaves out.
-READ_BY_A_LIBRARY = ("CELERY_", "CORS_", "SPECTACULAR_", "REST_FRAMEWORK")
+READ_BY_A_LIBRARY = ("AXES_", "CELERY_", "CORS_", "SPECTACULAR_", "REST_FRAMEWORK")
 DJANGO_REQUIRED = {"ROOT_URLCONF"}
 
 

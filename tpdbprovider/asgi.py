@@ -1,6 +1,11 @@
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
+
+from tpdbprovider.env import check_staff_credentials
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tpdbprovider.settings.production")
 application = get_asgi_application()
+if not settings.DEBUG:
+    check_staff_credentials()  # a weak staff password in the database stops start-up, naming the user

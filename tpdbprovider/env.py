@@ -7,7 +7,10 @@ Run ``python -m tpdbprovider.env --init .env`` to write a first ``.env`` with a 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import ipaddress
+import logging
+import os
 import re
 import secrets
 import socket
@@ -159,14 +162,97 @@ def test_database_url() -> str:
     return "sqlite:///:memory:"
 
 
+MIN_PASSWORD_LENGTH = 10  # the MinimumLengthValidator of AUTH_PASSWORD_VALIDATORS says the same
+#: Looked for in the stored hashes of active staff users at start-up, with each user's own username. Each costs one
+#: hash (about 1 s with Django's PBKDF2), so the list is short: the defaults and the commonest passwords of 8+ chars.
+WEAK_PASSWORDS = DEFAULT_PASSWORDS | {"password1", "12345678", "123456789", "qwertyui", "admin123", "qwerty123"}
+
+
+def _is_weak(*, username: str, password: str) -> bool:
+    """The validators that need no user object: length, Django's common-password list, all digits, the username."""
+    from django.contrib.auth.password_validation import CommonPasswordValidator
+
+    folded = password.strip().lower()
+    return (
+        folded in DEFAULT_PASSWORDS
+        or len(password) < MIN_PASSWORD_LENGTH
+        or folded in CommonPasswordValidator().passwords
+        or password.isdigit()
+        or folded == username.strip().lower()
+    )
+
+
 def check_admin_credentials(*, username: str, password: str) -> None:
-    """Refuse empty or well-known admin credentials; called outside DEBUG."""
+    """Refuse empty, default or weak admin credentials; called outside DEBUG."""
     if not username.strip():
         raise ImproperlyConfigured("ADMIN_USERNAME is empty: set it (and ADMIN_PASSWORD) outside DEBUG.")
-    if password.strip().lower() in DEFAULT_PASSWORDS or len(password) < 8:
+    if _is_weak(username=username, password=password):
         raise ImproperlyConfigured(
-            "ADMIN_PASSWORD is empty, a default or shorter than 8 characters: set a real one outside DEBUG "
-            "(python -m tpdbprovider.env --init .env writes a random one)."
+            f"ADMIN_PASSWORD is empty, a default, a common password or shorter than {MIN_PASSWORD_LENGTH} characters: "
+            "set a real one outside DEBUG (python -m tpdbprovider.env --init .env writes a random one)."
+        )
+
+
+def weak_staff_users() -> list[str]:
+    """Usernames of active staff users whose stored password is a known default or weak one (WEAK_PASSWORDS or their
+    username), checked against the hash; [] before the first migrate. Hashes found strong are listed (as digests) in
+    DATA_DIR/checked-staff-passwords, so a restart does not hash every candidate again."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import check_password
+    from django.db import connection
+
+    user_model = get_user_model()
+    if user_model._meta.db_table not in connection.introspection.table_names():
+        return []
+    verdicts = Path(settings.DATA_DIR) / "checked-staff-passwords"
+    try:
+        known_strong = set(verdicts.read_text(encoding="utf-8").split())
+    except OSError:
+        known_strong = set()
+    weak: list[tuple[str, str]] = []
+    strong: list[tuple[str, str]] = []
+    for user in user_model.objects.filter(is_active=True, is_staff=True).order_by("pk"):
+        if not user.has_usable_password():
+            continue
+        username = str(user.get_username())
+        digest = hashlib.sha256(f"{sorted(WEAK_PASSWORDS)}:{username}:{user.password}".encode()).hexdigest()
+        if digest in known_strong:
+            continue
+        candidates = sorted(WEAK_PASSWORDS | {username, username.lower()})
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # PBKDF2 releases the GIL
+            checks = [pool.submit(check_password, candidate, user.password) for candidate in candidates]
+            is_weak = any(check.result() for check in as_completed(checks))  # stops at the first match
+            pool.shutdown(cancel_futures=True)
+        (weak if is_weak else strong).append((username, digest))
+    if strong:
+        try:
+            verdicts.parent.mkdir(parents=True, exist_ok=True)
+            with verdicts.open("a", encoding="utf-8") as lines:
+                lines.writelines(f"{digest}\n" for _, digest in strong)
+        except OSError:
+            logging.getLogger(__name__).warning("Could not write %s; the check runs in full next time", verdicts)
+    return [username for username, _ in weak]
+
+
+def check_staff_credentials() -> None:
+    """Refuse to serve while an active staff user in the database has a default or weak password (outside DEBUG).
+    A database that cannot be reached is logged and left to fail the requests that need it, as before."""
+    from django.db import DatabaseError
+
+    try:
+        weak = weak_staff_users()
+    except DatabaseError:
+        logging.getLogger(__name__).warning("Could not check the staff users' passwords", exc_info=True)
+        return
+    if weak:
+        names = ", ".join(repr(name) for name in weak)
+        raise ImproperlyConfigured(
+            f"Staff user {names} has a default or weak password, so the service refuses to start outside DEBUG. "
+            f"Fix it with `python manage.py changepassword {weak[0]}` (or set ADMIN_USERNAME/ADMIN_PASSWORD and run "
+            "`python manage.py ensure_admin`), or remove its staff status."
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from celery.schedules import crontab
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "tpdbprovider.core.logging.RequestContextMiddleware",
     "tpdbprovider.core.budget.RequestBudgetMiddleware",  # one TPDB time budget per request, whatever it calls
+    "tpdbprovider.core.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's CSS/JS under gunicorn, no separate web server
     "corsheaders.middleware.CorsMiddleware",
@@ -60,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 page
 ]
 
 ROOT_URLCONF = "tpdbprovider.urls"
@@ -127,6 +131,8 @@ TPDB_WEB_BUDGET_S = env_float("TPDB_WEB_BUDGET_S", 10.0, minimum=0.0, exclusive=
 TPDB_BREAKER_THRESHOLD = env_int("TPDB_BREAKER_THRESHOLD", 5, minimum=1)
 TPDB_BREAKER_COOLDOWN_S = env_float("TPDB_BREAKER_COOLDOWN_S", 30.0, minimum=0.0, exclusive=True)
 TPDB_DEFAULT_RETRY_AFTER_S = env_float("TPDB_DEFAULT_RETRY_AFTER_S", 30.0, minimum=0.0, exclusive=True)
+# Most of TPDB_RATE_LIMIT one client address may spend fetching items that are not stored (1 = no limit).
+TPDB_UNKNOWN_ITEM_SHARE = env_float("TPDB_UNKNOWN_ITEM_SHARE", 0.5, minimum=0.0, exclusive=True)
 
 # --- Cache TTLs (seconds) -----------------------------------------------------------------------------------------
 CACHE_TTL_SITE_LIST = env_int("CACHE_TTL_SITE_LIST", 24 * 3600, minimum=1)
@@ -135,6 +141,7 @@ CACHE_TTL_SCENE_DETAIL = env_int("CACHE_TTL_SCENE_DETAIL", 24 * 3600, minimum=1)
 CACHE_TTL_MOVIE_DETAIL = env_int("CACHE_TTL_MOVIE_DETAIL", 24 * 3600, minimum=1)
 CACHE_MEMORY_MAX_ENTRIES = env_int("CACHE_MEMORY_MAX_ENTRIES", 2048, minimum=1)
 CACHE_MEMORY_TTL_S = env_int("CACHE_MEMORY_TTL_S", 60, minimum=1)
+CACHE_TTL_NOT_FOUND = env_int("CACHE_TTL_NOT_FOUND", 3600, minimum=1)  # a key TPDB answered 404 for: no new call
 CACHE_STALE_GRACE_S = env_int("CACHE_STALE_GRACE_S", 30 * 24 * 3600, minimum=0)  # expired rows kept to serve stale
 CACHE_STALE_GRACE_SEARCH_S = env_int("CACHE_STALE_GRACE_SEARCH_S", 3600, minimum=0)  # the same for search answers
 CACHE_MAX_MB = env_int("CACHE_MAX_MB", 32, minimum=1)  # the persistent cache's JSON, soonest-expiring evicted first
@@ -148,6 +155,8 @@ PLEX_CONTENT_RATING = env_str("PLEX_CONTENT_RATING", "X")
 # Rendered answers kept in each web process for repeated requests (0 turns it off); see core/responsecache.py.
 PLEX_RESPONSE_CACHE_TTL_S = env_int("PLEX_RESPONSE_CACHE_TTL_S", 300, minimum=0)
 PLEX_RESPONSE_CACHE_MAX_MB = env_int("PLEX_RESPONSE_CACHE_MAX_MB", 32, minimum=1)
+# Cache-Control max-age of a provider answer (how long Plex or a proxy may keep it; 0: no-store); errors: no-store.
+PLEX_CACHE_MAX_AGE_S = env_int("PLEX_CACHE_MAX_AGE_S", 300, minimum=0)
 
 # --- Incoming requests --------------------------------------------------------------------------------------------
 RATE_LIMIT_DEFAULT = env_rate("RATE_LIMIT_DEFAULT", "100/min")
@@ -166,6 +175,24 @@ CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
 ADMIN_USERNAME = env_str("ADMIN_USERNAME", "")
 ADMIN_PASSWORD = env_str("ADMIN_PASSWORD", "")
 
+# --- Admin login --------------------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes counts failed logins in the database (shared by every web process, with or without Redis) and locks
+# out an address, or a username, that reaches the limit, for the cool-off. Provider endpoints never log in, so
+# Plex is never locked out. Unlock: manage.py axes_reset (all), axes_reset_ip ADDR, axes_reset_username NAME.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MIN", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one reaching the limit locks
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "tpdbprovider.core.security.client_address"  # DJANGO_NUM_PROXIES, like the throttles
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -179,6 +206,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0, minimum=0),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+API_SCHEMA_ENABLED = env_bool("DJANGO_API_SCHEMA", True)  # /api/schema/ and /api/docs/
 SPECTACULAR_SETTINGS = {
     "TITLE": "tpdbprovider",
     "DESCRIPTION": "Plex custom metadata providers (/tv and /movie) backed by ThePornDB.",
@@ -258,5 +286,6 @@ LOGGING: dict[str, Any] = {
         "django.server": {"level": "WARNING"},
         "django.request": {"filters": ["no_503"]},  # outages are logged once by their own reporter
         "urllib3": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lockouts; not its start-up banner
     },
 }

@@ -4,6 +4,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -15,6 +17,13 @@ class Command(BaseCommand):
         if not username or not password:
             raise CommandError("ADMIN_USERNAME and ADMIN_PASSWORD must both be set.")
         user_model = get_user_model()
+        try:
+            validate_password(password, user_model(username=username))  # AUTH_PASSWORD_VALIDATORS
+        except ValidationError as exc:
+            problems = " ".join(exc.messages)
+            if not settings.DEBUG:
+                raise CommandError(f"ADMIN_PASSWORD is too weak: {problems}") from None
+            self.stderr.write(f"ADMIN_PASSWORD is too weak (allowed only because DEBUG is on): {problems}")
         user, created = user_model.objects.get_or_create(username=username)
         user.is_staff = user.is_superuser = user.is_active = True
         if created or not user.check_password(password):

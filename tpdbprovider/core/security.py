@@ -1,0 +1,79 @@
+"""Who the client is (one proxy rule for every limit), and the caching and CSP headers of each kind of answer."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+from rest_framework.throttling import BaseThrottle
+
+client_address_var: ContextVar[str] = ContextVar("client_address", default="")
+
+#: The admin's pages need nothing from elsewhere but TPDB's images (https); its scripts and styles are files
+#: (Django 5.2's admin has no inline script), and a few templates carry an inline ``style=`` attribute.
+ADMIN_CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: https:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+PROVIDER_PREFIXES = ("/tv", "/movie")
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address by DRF's DJANGO_NUM_PROXIES rule, the one the Plex throttles use (also django-axes'
+    AXES_CLIENT_IP_CALLABLE): 0 = the socket address, N = the Nth address from the right of X-Forwarded-For.
+    Something that is no address there (a misconfigured proxy count) falls back to the socket address."""
+    ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # get_ident reads request.META only
+    for candidate in (ident, request.META.get("REMOTE_ADDR")):
+        try:
+            return str(ipaddress.ip_address(str(candidate).strip()))
+        except ValueError:
+            continue
+    return None
+
+
+def current_client_address() -> str:
+    """The address of the web request being served; "" outside one (tasks, commands)."""
+    return client_address_var.get()
+
+
+def is_provider_path(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in PROVIDER_PREFIXES)
+
+
+class SecurityHeadersMiddleware:
+    """Remembers the client address for the request, and sets Cache-Control on provider answers and /health
+    (PLEX_CACHE_MAX_AGE_S for a 2xx, ``no-store`` for an error) and the CSP on the admin."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = client_address_var.set(client_address(request) or "")
+        try:
+            response = self.get_response(request)
+        finally:
+            client_address_var.reset(token)
+        path = request.path
+        if is_provider_path(path):
+            max_age_s = settings.PLEX_CACHE_MAX_AGE_S
+            if 200 <= response.status_code < 300 and max_age_s > 0:
+                patch_cache_control(response, max_age=max_age_s)
+            else:
+                patch_cache_control(response, no_store=True)
+        elif path.rstrip("/") == "/health":
+            patch_cache_control(response, no_store=True)
+        elif path.startswith("/admin/"):
+            response.headers.setdefault("Content-Security-Policy", ADMIN_CSP)
+        return response
