@@ -36,6 +36,7 @@ from sites.models import Site
 from sites.services import site_fetch_from_tpdb
 from tpdbprovider.core.cache import cache_key
 from tpdbprovider.core.exceptions import ApplicationError, UpstreamError, UpstreamNotFoundError
+from tpdbprovider.core.redisconn import REDIS_FAILURES
 from tpdbprovider.core.responsecache import answer_valid_for
 from tpdbprovider.core.security import current_client_address
 from tpdbprovider.core.tasks import enqueue
@@ -540,8 +541,10 @@ def _spend_unknown_item_share() -> None:
     limit = Limit(key=f"tpdb_unknown_{address}", requests=per_minute, period_s=60)
     try:
         verdict = sliding_window_hit([limit], now=time.time())
-    except Exception:  # Redis unreachable: serving Plex matters more than counting it
-        logger.warning("Unknown-item share counters unreachable; fetch admitted uncounted", exc_info=True)
+    except REDIS_FAILURES:  # Redis unreachable (reported once by its guard): serving Plex matters more
+        return
+    except Exception:  # anything else from the counters: serving Plex still matters more than counting it
+        logger.warning("Unknown-item share counters failed; fetch admitted uncounted", exc_info=True)
         return
     if verdict.refused is not None:
         wait_s = max(1, round(verdict.wait_s))
