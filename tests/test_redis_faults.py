@@ -80,6 +80,17 @@ def dead_redis() -> str:
     return f"redis://127.0.0.1:{_free_port()}/0"
 
 
+class HungRedisUrl(str):
+    """The hung server's URL; ``connections`` are the connections it accepted (each one cost a client a timeout)."""
+
+    connections: list[socket.socket]
+
+    def __new__(cls, url: str, connections: list[socket.socket]) -> HungRedisUrl:
+        instance = super().__new__(cls, url)
+        instance.connections = connections
+        return instance
+
+
 @pytest.fixture
 def hung_redis() -> Iterator[str]:
     """A TCP server that accepts connections and never answers: what a frozen Redis looks like to a client."""
@@ -99,7 +110,7 @@ def hung_redis() -> Iterator[str]:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    yield HungRedisUrl(f"redis://127.0.0.1:{server.getsockname()[1]}/0", accepted)
     stop.set()
     thread.join()
     for conn in accepted:
@@ -219,9 +230,10 @@ def test_hung_redis_costs_one_socket_timeout_then_answers_as_if_it_were_down(tpd
     with caplog.at_level(logging.WARNING):
         timings = _serves_everything_without_redis(api, history)
 
-    assert timings[0] < TIMEOUT_S + 0.5  # a match waits about one socket timeout, never several
-    assert max(timings[1:]) < 0.5  # then Redis is skipped until the retry interval
-    assert sum(timings) < 2 * TIMEOUT_S + 1.0
+    # A match waits about one socket timeout, never several; then Redis is skipped until the retry interval. Counted
+    # as connections the hung server took (each costs one timeout), not as wall time, which a loaded machine stretches.
+    assert timings[0] < TIMEOUT_S + 2.0
+    assert 1 <= len(hung_redis.connections) <= 2, len(hung_redis.connections)  # 2: a run longer than the interval
     assert len(_outage_log_lines(caplog)) == 1
 
 
