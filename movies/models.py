@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db import models
 
 from scenes.models import MediaFields, Performer
-from tpdbprovider.core.models import ChangeTrackedModel
 
 
 class Movie(MediaFields):
@@ -20,7 +19,7 @@ class Movie(MediaFields):
         ordering = ("-release_date", "title")
 
 
-class MoviePerformer(ChangeTrackedModel):
+class MoviePerformer(models.Model):
     movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="credits")
     performer = models.ForeignKey(Performer, on_delete=models.CASCADE, related_name="movie_credits")
     credited_name = models.CharField(max_length=255, blank=True)

@@ -119,8 +119,7 @@ def response_cached(handler: Handler) -> Handler:
                 headers.get(SIZE_HEADER),
                 body,
             )
-        generation = getattr(request, "response_generation", None)  # read along by the throttle
-        return serve(key, lambda: handler(view, request, *args, **kwargs), generation=generation)
+        return serve(key, lambda: handler(view, request, *args, **kwargs))
 
     return wrapper  # type: ignore[return-value]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models.functions import Lower
 
-from tpdbprovider.core.models import ChangeTrackedModel, TimeStampedModel, TPDBRecord
+from tpdbprovider.core.models import TimeStampedModel, TPDBRecord
 
 
 class MediaFields(TPDBRecord):
@@ -70,7 +70,7 @@ class Scene(MediaFields):
         indexes = [models.Index(fields=["site", "release_date"], name="scene_site_date_idx")]
 
 
-class ScenePerformer(ChangeTrackedModel):
+class ScenePerformer(models.Model):
     scene = models.ForeignKey(Scene, on_delete=models.CASCADE, related_name="credits")
     performer = models.ForeignKey(Performer, on_delete=models.CASCADE, related_name="scene_credits")
     credited_name = models.CharField(max_length=255, blank=True)

@@ -15,7 +15,6 @@ from sites.selectors import site_get_by_tpdb_numeric_id
 from sites.services import site_upsert_from_tpdb
 from tpdbprovider.core.db import retry_on_conflict
 from tpdbprovider.core.models import fit_to_column
-from tpdbprovider.core.responsecache import invalidate_responses
 from tpdbprovider.matching.parser import tpdb_ref_id
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBNotFoundError
@@ -155,7 +154,6 @@ def media_mark_missing_upstream(*, item: MediaFields) -> None:
     """TPDB answered 404 for this scene or movie: flag it and keep the last good data."""
     type(item)._default_manager.filter(pk=item.pk).update(is_missing_upstream=True, updated_at=timezone.now())
     item.is_missing_upstream = True
-    invalidate_responses()  # bulk updates send no signals
 
 
 def scene_mark_missing_upstream(*, scene: Scene) -> None:
@@ -184,5 +182,4 @@ def media_refresh_from_tpdb(*, item: M, fetch: Callable[..., M], lane: str) -> M
     except TPDBNotFoundError:
         media_mark_missing_upstream(item=item)
         MatchPin.objects.filter(tpdb_id=item.tpdb_id).update(is_needs_rematch=True, updated_at=timezone.now())
-        invalidate_responses()
         raise

@@ -24,7 +24,6 @@ from sites.selectors import site_list_synced_at
 from tpdbprovider.core.cache import SITE_LIST, cache_service
 from tpdbprovider.core.db import retry_on_conflict
 from tpdbprovider.core.models import fit_to_column
-from tpdbprovider.core.responsecache import invalidate_responses
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.matching.parser import normalize_key
 from tpdbprovider.matching.sites import SiteEntry, SiteIndex, load_default_aliases
@@ -94,12 +93,8 @@ def site_upsert_from_tpdb(*, data: TPDBSite) -> Site:
             setattr(site, name, value)
         site.save()
     # Children stored before this site now get their foreign keys (a sync visits sites in any order).
-    adopted = Site.objects.filter(parent_tpdb_id=data.id, parent__isnull=True).exclude(pk=site.pk).update(parent=site)
-    adopted += (
-        Site.objects.filter(network_tpdb_id=data.id, network__isnull=True).exclude(pk=site.pk).update(network=site)
-    )
-    if adopted:
-        invalidate_responses()  # bulk updates send no signals
+    Site.objects.filter(parent_tpdb_id=data.id, parent__isnull=True).exclude(pk=site.pk).update(parent=site)
+    Site.objects.filter(network_tpdb_id=data.id, network__isnull=True).exclude(pk=site.pk).update(network=site)
     return site
 
 
@@ -119,7 +114,6 @@ def site_mark_missing_upstream(*, site: Site) -> None:
     """TPDB answered 404 for this site: flag it and keep the last good data."""
     Site.objects.filter(pk=site.pk).update(is_missing_upstream=True, updated_at=timezone.now())
     site.is_missing_upstream = True
-    invalidate_responses()
 
 
 @dataclass(frozen=True)
@@ -208,8 +202,6 @@ def site_aliases_seed_defaults() -> int:
         if code not in existing and normalize_key(target) in by_key
     ]
     SiteAlias.objects.bulk_create(rows, ignore_conflicts=True)
-    if rows:
-        invalidate_responses()  # bulk inserts send no signals
     return len(rows)
 
 

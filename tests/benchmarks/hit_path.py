@@ -3,9 +3,8 @@
 Usage (load_bench.py does this): python tests/benchmarks/hit_path.py METADATA_PATH 'POST<TAB>PATH<TAB>BODY'
 
 In one process, through Django's test client (no HTTP), it times the bare endpoint and a cached metadata and match
-answer, then the metadata answer again with parts switched off one by one: the request log line, the throttle (its
-Redis round trip also brings the response cache generation; without it the cache reads the generation itself) and
-that generation read. Each figure is the best of 3 runs of N requests; prints JSON.
+answer, then the metadata answer again with parts switched off one by one: the request log line, the throttle (one
+Redis round trip) and the response cache's generation read (another). Each figure is the best of 3 runs of N requests; prints JSON.
 """
 
 from __future__ import annotations

@@ -62,35 +62,35 @@ def test_key_is_64_hex_and_independent_of_dict_order():
 
 
 def test_key_changes_with_endpoint_params_and_version(monkeypatch):
-    key = cache_key("scene_detail", {"id": "abc"})
-    assert key != cache_key("movie_detail", {"id": "abc"})
-    assert key != cache_key("scene_detail", {"id": "abd"})
+    key = cache_key("site_list", {"id": "abc"})
+    assert key != cache_key("scene_search", {"id": "abc"})
+    assert key != cache_key("site_list", {"id": "abd"})
     monkeypatch.setattr(cache_module, "CACHE_KEY_VERSION", cache_module.CACHE_KEY_VERSION + 1)
-    assert key != cache_key("scene_detail", {"id": "abc"})
+    assert key != cache_key("site_list", {"id": "abc"})
 
 
 def test_stored_row_uses_the_key_recipe(svc):
-    svc.set("scene_detail", {"id": "abc"}, SCENE)
-    assert CacheEntry.objects.get().key == cache_key("scene_detail", {"id": "abc"})
+    svc.set("site_list", {"id": "abc"}, SCENE)
+    assert CacheEntry.objects.get().key == cache_key("site_list", {"id": "abc"})
 
 
 # --- get / set / TTLs -------------------------------------------------------------------------------------------
 
 
 def test_get_returns_a_fresh_value_and_none_once_expired(svc, clock):
-    svc.set("scene_detail", {"id": "abc"}, SCENE, ttl=100)
+    svc.set("site_list", {"id": "abc"}, SCENE, ttl=100)
     clock.advance(99)
-    assert svc.get("scene_detail", {"id": "abc"}) == SCENE
-    assert CacheService(clock=clock).get("scene_detail", {"id": "abc"}) == SCENE  # from the table
+    assert svc.get("site_list", {"id": "abc"}) == SCENE
+    assert CacheService(clock=clock).get("site_list", {"id": "abc"}) == SCENE  # from the table
 
     clock.advance(1)
-    assert svc.get("scene_detail", {"id": "abc"}) is None
-    assert CacheService(clock=clock).get("scene_detail", {"id": "abc"}) is None
+    assert svc.get("site_list", {"id": "abc"}) is None
+    assert CacheService(clock=clock).get("site_list", {"id": "abc"}) is None
     assert CacheEntry.objects.count() == 1  # expired rows are kept for stale serving
 
 
 def test_get_of_an_unknown_key_is_none(svc):
-    assert svc.get("scene_detail", {"id": "nope"}) is None
+    assert svc.get("site_list", {"id": "nope"}) is None
 
 
 @pytest.mark.parametrize(
@@ -98,8 +98,6 @@ def test_get_of_an_unknown_key_is_none(svc):
     [
         ("site_list", "CACHE_TTL_SITE_LIST"),
         ("scene_search", "CACHE_TTL_SCENE_SEARCH"),
-        ("scene_detail", "CACHE_TTL_SCENE_DETAIL"),
-        ("movie_detail", "CACHE_TTL_MOVIE_DETAIL"),
     ],
 )
 def test_ttl_none_uses_the_endpoint_ttl_from_settings(settings, svc, clock, endpoint, setting_name):
@@ -126,50 +124,50 @@ def test_unknown_endpoint_needs_an_explicit_ttl(svc):
 @pytest.mark.parametrize("value", [object(), {1, 2}, {"x": math.nan}, {"when": datetime(2026, 1, 1, tzinfo=UTC)}])
 def test_set_rejects_values_that_are_not_json(svc, value):
     with pytest.raises(TypeError, match="JSON"):
-        svc.set("scene_detail", {"id": "abc"}, value)
+        svc.set("site_list", {"id": "abc"}, value)
     assert not CacheEntry.objects.exists()
 
 
 def test_set_overwrites_value_and_expiry_and_keeps_hits(svc, clock):
-    svc.set("scene_detail", {"id": "abc"}, {"v": 1}, ttl=10)
-    CacheService(clock=clock).get("scene_detail", {"id": "abc"})
+    svc.set("site_list", {"id": "abc"}, {"v": 1}, ttl=10)
+    CacheService(clock=clock).get("site_list", {"id": "abc"})
     clock.advance(5)
-    svc.set("scene_detail", {"id": "abc"}, {"v": 2}, ttl=10)
+    svc.set("site_list", {"id": "abc"}, {"v": 2}, ttl=10)
     row = CacheEntry.objects.get()
     assert (row.value, row.expires_at, row.hits) == ({"v": 2}, clock.now + timedelta(seconds=10), 1)
-    assert CacheService(clock=clock).get("scene_detail", {"id": "abc"}) == {"v": 2}
+    assert CacheService(clock=clock).get("site_list", {"id": "abc"}) == {"v": 2}
 
 
 def test_a_cached_none_is_a_hit_for_get_or_fetch(svc):
     calls = []
-    svc.set("scene_detail", {"id": "abc"}, None)
-    assert svc.get_or_fetch("scene_detail", {"id": "abc"}, lambda: calls.append(1)) is None
+    svc.set("site_list", {"id": "abc"}, None)
+    assert svc.get_or_fetch("site_list", {"id": "abc"}, lambda: calls.append(1)) is None
     assert calls == []
 
 
 def test_mutating_a_returned_value_does_not_change_the_cache(svc):
-    svc.set("scene_detail", {"id": "abc"}, SCENE)
-    svc.get("scene_detail", {"id": "abc"})["title"] = "changed"
-    assert svc.get("scene_detail", {"id": "abc"})["title"] == "A Scene"
+    svc.set("site_list", {"id": "abc"}, SCENE)
+    svc.get("site_list", {"id": "abc"})["title"] = "changed"
+    assert svc.get("site_list", {"id": "abc"})["title"] == "A Scene"
 
 
 # --- memory tier ------------------------------------------------------------------------------------------------
 
 
 def test_a_memory_hit_runs_no_query(svc, django_assert_num_queries):
-    svc.set("scene_detail", {"id": "abc"}, SCENE)
+    svc.set("site_list", {"id": "abc"}, SCENE)
     with django_assert_num_queries(0):
-        assert svc.get("scene_detail", {"id": "abc"}) == SCENE
-        assert svc.get_or_fetch("scene_detail", {"id": "abc"}, _raise(AssertionError("fetched"))) == SCENE
+        assert svc.get("site_list", {"id": "abc"}) == SCENE
+        assert svc.get_or_fetch("site_list", {"id": "abc"}, _raise(AssertionError("fetched"))) == SCENE
 
 
 def test_memory_tier_is_bounded_and_evicts_the_least_recently_used(clock):
     svc = CacheService(memory_max_entries=3, clock=clock)
     for name in ("a", "b", "c"):
-        svc.set("scene_detail", {"id": name}, name)
-    svc.get("scene_detail", {"id": "a"})  # a becomes the most recently used
-    svc.set("scene_detail", {"id": "d"}, "d")
-    assert svc.memory_keys() == [cache_key("scene_detail", {"id": n}) for n in ("c", "a", "d")]
+        svc.set("site_list", {"id": name}, name)
+    svc.get("site_list", {"id": "a"})  # a becomes the most recently used
+    svc.set("site_list", {"id": "d"}, "d")
+    assert svc.memory_keys() == [cache_key("site_list", {"id": n}) for n in ("c", "a", "d")]
     assert svc.get_stats()["memory_entries"] == 3
 
 
@@ -177,17 +175,17 @@ def test_memory_bound_follows_settings_when_not_given(settings, clock):
     settings.CACHE_MEMORY_MAX_ENTRIES = 2
     svc = CacheService(clock=clock)
     for name in ("a", "b", "c"):
-        svc.set("scene_detail", {"id": name}, name)
-    assert svc.memory_keys() == [cache_key("scene_detail", {"id": n}) for n in ("b", "c")]
+        svc.set("site_list", {"id": name}, name)
+    assert svc.memory_keys() == [cache_key("site_list", {"id": n}) for n in ("b", "c")]
 
 
 def test_memory_entry_lives_at_most_the_memory_ttl(svc, clock, django_assert_num_queries):
-    svc.set("scene_detail", {"id": "abc"}, SCENE, ttl=3600)
+    svc.set("site_list", {"id": "abc"}, SCENE, ttl=3600)
     clock.advance(61)
     with django_assert_num_queries(2):  # read the row, count the hit
-        assert svc.get("scene_detail", {"id": "abc"}) == SCENE
+        assert svc.get("site_list", {"id": "abc"}) == SCENE
     with django_assert_num_queries(0):
-        assert svc.get("scene_detail", {"id": "abc"}) == SCENE
+        assert svc.get("site_list", {"id": "abc"}) == SCENE
 
 
 def test_memory_entry_never_outlives_a_shorter_entry_ttl(svc, clock):
@@ -197,10 +195,10 @@ def test_memory_entry_never_outlives_a_shorter_entry_ttl(svc, clock):
 
 
 def test_reset_clears_the_shared_memory_tier():
-    cache_service.set("scene_detail", {"id": "reset"}, 1, ttl=60)
+    cache_service.set("site_list", {"id": "reset"}, 1, ttl=60)
     reset_cache_service()
     assert cache_service.get_stats()["memory_entries"] == 0
-    assert cache_service.get("scene_detail", {"id": "reset"}) == 1  # still in the table
+    assert cache_service.get("site_list", {"id": "reset"}) == 1  # still in the table
     reset_cache_service()
 
 
@@ -214,9 +212,9 @@ def test_get_or_fetch_fetches_once_then_serves_from_the_cache(svc, clock):
         calls.append(1)
         return SCENE
 
-    assert svc.get_or_fetch("scene_detail", {"id": "abc"}, fetch) == SCENE
-    assert svc.get_or_fetch("scene_detail", {"id": "abc"}, fetch) == SCENE
-    assert CacheService(clock=clock).get_or_fetch("scene_detail", {"id": "abc"}, fetch) == SCENE
+    assert svc.get_or_fetch("site_list", {"id": "abc"}, fetch) == SCENE
+    assert svc.get_or_fetch("site_list", {"id": "abc"}, fetch) == SCENE
+    assert CacheService(clock=clock).get_or_fetch("site_list", {"id": "abc"}, fetch) == SCENE
     assert calls == [1]
     assert svc.get_stats()["loads"] == 1
 
@@ -229,13 +227,13 @@ def test_get_or_fetch_refetches_after_expiry(svc, clock):
 
 
 def test_stale_value_is_served_when_fetch_raises_a_listed_error(svc, clock, caplog):
-    svc.set("scene_detail", {"id": "abc"}, SCENE, ttl=60)
+    svc.set("site_list", {"id": "abc"}, SCENE, ttl=60)
     clock.advance(3600)
     refreshes = []
     other_process = CacheService(clock=clock)
     with caplog.at_level(logging.WARNING, logger="tpdbprovider.core.cache"):
         value = other_process.get_or_fetch(
-            "scene_detail",
+            "site_list",
             {"id": "abc"},
             _raise(TPDBUnavailableError("TPDB is down")),
             stale_on=(TPDBUnavailableError,),
@@ -245,24 +243,24 @@ def test_stale_value_is_served_when_fetch_raises_a_listed_error(svc, clock, capl
     assert refreshes == ["queued"]
     assert other_process.get_stats()["stale_served"] == 1
     assert any("stale" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
-    assert other_process.get("scene_detail", {"id": "abc"}) is None  # get() still answers fresh values only
+    assert other_process.get("site_list", {"id": "abc"}) is None  # get() still answers fresh values only
 
 
 def test_listed_error_is_reraised_when_there_is_no_stale_row(svc):
     with pytest.raises(TPDBUnavailableError):
         svc.get_or_fetch(
-            "scene_detail", {"id": "abc"}, _raise(TPDBUnavailableError("down")), stale_on=(TPDBUnavailableError,)
+            "site_list", {"id": "abc"}, _raise(TPDBUnavailableError("down")), stale_on=(TPDBUnavailableError,)
         )
     assert svc.get_stats()["stale_served"] == 0
 
 
 def test_an_unlisted_error_is_not_served_stale(svc, clock):
-    svc.set("scene_detail", {"id": "abc"}, SCENE, ttl=60)
+    svc.set("site_list", {"id": "abc"}, SCENE, ttl=60)
     clock.advance(61)
     refreshes = []
     with pytest.raises(TPDBNotFoundError):
         svc.get_or_fetch(
-            "scene_detail",
+            "site_list",
             {"id": "abc"},
             _raise(TPDBNotFoundError()),
             stale_on=(TPDBUnavailableError,),
@@ -272,7 +270,7 @@ def test_an_unlisted_error_is_not_served_stale(svc, clock):
 
 
 def test_after_a_failed_fetch_stale_is_served_briefly_without_calling_tpdb_again(svc, clock):
-    svc.set("scene_detail", {"id": "abc"}, SCENE, ttl=60)
+    svc.set("site_list", {"id": "abc"}, SCENE, ttl=60)
     clock.advance(61)
     calls = []
 
@@ -282,11 +280,11 @@ def test_after_a_failed_fetch_stale_is_served_briefly_without_calling_tpdb_again
 
     refreshes = []
     for _ in range(3):
-        assert svc.get_or_fetch("scene_detail", {"id": "abc"}, fetch, on_stale=lambda: refreshes.append(1)) == SCENE
+        assert svc.get_or_fetch("site_list", {"id": "abc"}, fetch, on_stale=lambda: refreshes.append(1)) == SCENE
     assert calls == [1]
     assert len(refreshes) == 3
     clock.advance(cache_module.STALE_MEMORY_TTL_S)
-    assert svc.get_or_fetch("scene_detail", {"id": "abc"}, lambda: {"v": "new"}) == {"v": "new"}
+    assert svc.get_or_fetch("site_list", {"id": "abc"}, lambda: {"v": "new"}) == {"v": "new"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -304,7 +302,7 @@ def test_concurrent_callers_of_one_key_fetch_once():
     def worker():
         try:
             start.wait()
-            results.append(svc.get_or_fetch("scene_detail", {"id": "abc"}, fetch))
+            results.append(svc.get_or_fetch("site_list", {"id": "abc"}, fetch))
         finally:
             connection.close()
 
@@ -321,11 +319,11 @@ def test_concurrent_callers_of_one_key_fetch_once():
 
 
 def test_clear_expired_removes_only_rows_expired_longer_than_the_grace(svc, clock):
-    svc.set("scene_detail", {"id": "long-gone"}, 1, ttl=60)
+    svc.set("site_list", {"id": "long-gone"}, 1, ttl=60)
     clock.advance(31 * 24 * 3600)
-    svc.set("scene_detail", {"id": "recent"}, 2, ttl=60)
+    svc.set("site_list", {"id": "recent"}, 2, ttl=60)
     clock.advance(3600)
-    svc.set("scene_detail", {"id": "fresh"}, 3, ttl=3600)
+    svc.set("site_list", {"id": "fresh"}, 3, ttl=3600)
 
     assert svc.clear_expired() == 1  # default grace: 30 days
     assert sorted(CacheEntry.objects.values_list("value", flat=True)) == [2, 3]
@@ -336,7 +334,7 @@ def test_clear_expired_removes_only_rows_expired_longer_than_the_grace(svc, cloc
 
 def test_clear_expired_grace_follows_settings(settings, svc, clock):
     settings.CACHE_STALE_GRACE_S = 100
-    svc.set("scene_detail", {"id": "a"}, 1, ttl=10)
+    svc.set("site_list", {"id": "a"}, 1, ttl=10)
     clock.advance(109)
     assert svc.clear_expired() == 0
     clock.advance(2)
@@ -403,14 +401,14 @@ def test_writes_trim_the_cache_without_waiting_for_the_hourly_cleanup(settings, 
 
 def test_stats_are_right_across_two_processes_sharing_the_database(clock):
     web, worker = CacheService(clock=clock), CacheService(clock=clock)
-    web.set("scene_detail", {"id": "a"}, 1, ttl=10)
-    worker.set("scene_detail", {"id": "b"}, 2, ttl=1000)
+    web.set("scene_search", {"id": "a"}, 1, ttl=10)
+    worker.set("scene_search", {"id": "b"}, 2, ttl=1000)
     worker.set("site_list", {}, [], ttl=1000)
-    clock.advance(20)  # scene a expires
-    web.get("scene_detail", {"id": "b"})  # a table hit for web
-    web.get("scene_detail", {"id": "b"})  # then a memory hit
+    clock.advance(20)  # search a expires
+    web.get("scene_search", {"id": "b"})  # a table hit for web
+    web.get("scene_search", {"id": "b"})  # then a memory hit
     web.get("site_list", {})  # a table hit
-    worker.get("scene_detail", {"id": "a"})  # expired: a miss
+    worker.get("scene_search", {"id": "a"})  # expired: a miss
 
     stats = web.get_stats()
     assert {k: stats[k] for k in ("total_entries", "active_entries", "expired_entries", "total_hits")} == {
@@ -420,7 +418,7 @@ def test_stats_are_right_across_two_processes_sharing_the_database(clock):
         "total_hits": 2,
     }
     assert stats["by_endpoint"] == {
-        "scene_detail": {"entries": 2, "active": 1, "expired": 1, "hits": 1},
+        "scene_search": {"entries": 2, "active": 1, "expired": 1, "hits": 1},
         "site_list": {"entries": 1, "active": 1, "expired": 0, "hits": 1},
     }
     assert (stats["memory_entries"], stats["memory_hits"], stats["persistent_hits"]) == (3, 1, 2)
@@ -434,7 +432,7 @@ def test_stats_of_an_empty_cache_are_zero(svc):
 
 
 def test_table_hits_are_counted_per_read(svc, clock):
-    svc.set("scene_detail", {"id": "abc"}, SCENE)
+    svc.set("site_list", {"id": "abc"}, SCENE)
     for _ in range(3):
-        CacheService(clock=clock).get("scene_detail", {"id": "abc"})
+        CacheService(clock=clock).get("site_list", {"id": "abc"})
     assert CacheEntry.objects.get().hits == 3

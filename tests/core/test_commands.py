@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from tpdbprovider.core.cache import SCENE_DETAIL, SCENE_SEARCH, cache_key, cache_service
+from tpdbprovider.core.cache import SCENE_SEARCH, SITE_LIST, cache_key, cache_service
 from tpdbprovider.core.models import CacheEntry
 from tpdbprovider.core.tasks import cache_clear_expired
 
@@ -30,20 +30,20 @@ def _run(*args: str) -> str:
 
 @pytest.mark.django_db
 def test_cache_stats_prints_totals_and_each_endpoint() -> None:
-    _row(SCENE_DETAIL, {"id": "a"})
+    _row(SITE_LIST, {"id": "a"})
     _row(SCENE_SEARCH, {"q": "b"}, expired_days_ago=1)
     text = _run("cache_stats")
     assert "entries 2  active 1  expired 1  hits 4" in text
-    assert "scene_detail" in text and "scene_search" in text
+    assert "site_list" in text and "scene_search" in text
     data = json.loads(_run("cache_stats", "--json"))
     assert data["by_endpoint"]["scene_search"]["expired"] == 1
 
 
 @pytest.mark.django_db
 def test_cache_clear_expired_keeps_fresh_and_recently_expired_rows() -> None:
-    _row(SCENE_DETAIL, {"id": "fresh"})
-    _row(SCENE_DETAIL, {"id": "recent"}, expired_days_ago=1)
-    _row(SCENE_DETAIL, {"id": "old"}, expired_days_ago=60)
+    _row(SITE_LIST, {"id": "fresh"})
+    _row(SITE_LIST, {"id": "recent"}, expired_days_ago=1)
+    _row(SITE_LIST, {"id": "old"}, expired_days_ago=60)
     assert "would remove 1 " in _run("cache_clear_expired", "--dry-run")
     assert CacheEntry.objects.count() == 3
     assert "removed 1 " in _run("cache_clear_expired")
@@ -59,7 +59,7 @@ def test_cache_clear_expired_rejects_a_negative_grace() -> None:
 
 @pytest.mark.django_db
 def test_the_hourly_task_clears_old_rows_and_skips_when_already_running() -> None:
-    _row(SCENE_DETAIL, {"id": "old"}, expired_days_ago=60)
+    _row(SITE_LIST, {"id": "old"}, expired_days_ago=60)
     assert cache_clear_expired.delay().get() == "removed 1"
     from tpdbprovider.core.locks import single_flight
 

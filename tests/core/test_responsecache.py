@@ -1,17 +1,17 @@
-"""The response cache itself: generations, TTLs, the byte budget; and change tracking on models."""
+"""The response cache itself: generations, TTLs, the byte budget, and the writes that invalidate it."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
 from scenes.models import Scene
-from scenes.services import scene_upsert_from_tpdb
+from sites.models import SiteListSync
 from tests.fake_clock import FakeClock
-from tests.recipes import tpdb_json
-from tpdbprovider.core.responsecache import ResponseCache, current_generation, invalidate_responses
-from tpdbprovider.tpdb.schemas import TPDBScene
+from tpdbprovider.core.responsecache import ResponseCache, current_generation
 
 
 def _cache(clock: FakeClock, *, max_bytes: int = 1600, ttl_s: float = 60) -> ResponseCache:
@@ -63,32 +63,31 @@ def test_the_byte_budget_evicts_the_least_recently_used_and_refuses_huge_entries
     assert cache.get(b"huge", 1) is None
 
 
-def test_invalidating_moves_the_shared_generation_on() -> None:
+@pytest.mark.django_db
+def test_a_write_to_an_answer_table_moves_the_shared_generation_on_however_it_is_made() -> None:
     before = current_generation()
-    invalidate_responses()
-    after = current_generation()
-    assert before is not None and after is not None and after != before
+    Scene.objects.create(tpdb_id=uuid.uuid4(), title="Saved")
+    after_save = current_generation()
+    assert before is not None and after_save != before
+    Scene.objects.update(title="Bulk update, no signal")  # QuerySet.update sends no signal; the database still sees it
+    assert current_generation() != after_save
 
 
 @pytest.mark.django_db
-def test_a_refresh_that_brings_nothing_new_leaves_cached_answers_valid() -> None:
-    data = TPDBScene.from_json(tpdb_json("scene_detail.json")["data"])
-    scene_upsert_from_tpdb(data=data)
+def test_writes_that_change_no_answer_row_leave_cached_answers_valid() -> None:
     before = current_generation()
-    scene_upsert_from_tpdb(data=data)  # the same TPDB answer again: only fetched_at moves
+    SiteListSync.objects.create(finished_at=timezone.now(), site_count=0, pages=0)  # bookkeeping, no answer reads it
+    Scene.objects.filter(title="No such scene").update(title="Still none")  # matched no row
     assert current_generation() == before
-    changed = tpdb_json("scene_detail.json")["data"]
-    changed["title"] = "A corrected title"
-    scene_upsert_from_tpdb(data=TPDBScene.from_json(changed))
-    assert current_generation() != before
 
 
-@pytest.mark.django_db
-def test_a_loaded_row_knows_whether_a_save_would_change_it() -> None:
-    Scene.objects.create(tpdb_id=uuid.uuid4(), title="Original")
-    scene = Scene.objects.get()
-    scene.tpdb_id = str(scene.tpdb_id)  # the same uuid as text is no change
-    assert scene.has_changed_content is False
-    scene.title = "Changed"
-    assert scene.has_changed_content is True
-    assert Scene(tpdb_id=uuid.uuid4(), title="Never stored").has_changed_content is True
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_moves_the_generation_when_it_writes_and_once_more_when_it_commits() -> None:
+    before = current_generation()
+    assert before is not None
+    with transaction.atomic():
+        Scene.objects.create(tpdb_id=uuid.uuid4(), title="First")
+        Scene.objects.create(tpdb_id=uuid.uuid4(), title="Second")
+        inside = current_generation()
+        assert inside is not None and inside != before
+    assert current_generation() not in (before, inside)

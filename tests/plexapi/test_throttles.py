@@ -116,21 +116,6 @@ def test_retry_after_is_when_the_next_request_fits(rates):
         assert ask()[0] is True, offset_s
 
 
-def test_the_throttle_hands_the_response_cache_its_generation_from_the_same_round_trip(rates):
-    from rest_framework.test import APIRequestFactory
-
-    from plexapi.throttles import PlexRateThrottle
-    from tpdbprovider.core.responsecache import current_generation, invalidate_responses
-
-    rates("100/min", "100/min")
-    request = APIRequestFactory().get("/tv")
-    PlexRateThrottle().allow_request(request, None)
-    assert request.response_generation is None  # none yet: the response cache creates it itself
-    invalidate_responses()
-    PlexRateThrottle().allow_request(request, None)
-    assert request.response_generation == current_generation() is not None
-
-
 def test_with_redis_unreachable_requests_are_admitted_not_failed(api, spec_library, settings):
     """The throttle's own script bypasses django-redis's IGNORE_EXCEPTIONS, so it admits on its own."""
     from tests.plexapi.conftest import SCENE_UUID

@@ -48,15 +48,12 @@ CACHE_KEY_VERSION: Final = 1
 
 SITE_LIST: Final = "site_list"
 SCENE_SEARCH: Final = "scene_search"
-SCENE_DETAIL: Final = "scene_detail"
-MOVIE_DETAIL: Final = "movie_detail"
 
-# Endpoint name -> the setting that holds its TTL in seconds (read at call time, so overrides apply).
+# Endpoint name -> the setting that holds its TTL in seconds (read at call time, so overrides apply). Only TPDB
+# answers with no row of their own are cached here: a scene, movie or site detail is stored as its row.
 ENDPOINT_TTL_SETTINGS: Final[dict[str, str]] = {
     SITE_LIST: "CACHE_TTL_SITE_LIST",
     SCENE_SEARCH: "CACHE_TTL_SCENE_SEARCH",
-    SCENE_DETAIL: "CACHE_TTL_SCENE_DETAIL",
-    MOVIE_DETAIL: "CACHE_TTL_MOVIE_DETAIL",
 }
 
 # How long past expiry a row is kept to be served stale; settings.CACHE_STALE_GRACE_S overrides it.

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
-from django.db.models.base import DEFERRED
 from django.utils import timezone
-
-BOOKKEEPING_FIELDS = frozenset({"created_at", "updated_at", "fetched_at"})
 
 
 def fit_to_column(*, value: str, model: type[models.Model], field_name: str) -> str:
@@ -17,48 +12,7 @@ def fit_to_column(*, value: str, model: type[models.Model], field_name: str) -> 
     return value if len(value) <= max_length else ""
 
 
-class ChangeTrackedModel(models.Model):
-    """Remembers the values a row was loaded with, so a save can tell whether it changed anything (Django's
-    documented ``from_db`` pattern); a no-op refresh then invalidates no cached Plex answer."""
-
-    _loaded_values: dict[str, Any]  # set by from_db; absent on rows never loaded
-
-    class Meta:
-        abstract = True
-
-    @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_values = {
-            name: value for name, value in zip(field_names, values, strict=True) if value is not DEFERRED
-        }
-        return instance
-
-    @property
-    def has_changed_content(self) -> bool:
-        """True unless every stored field except the bookkeeping timestamps still holds the value it was loaded with.
-
-        A row never loaded from the database (just created, or built by hand) counts as changed."""
-        loaded: dict[str, Any] | None = getattr(self, "_loaded_values", None)
-        if loaded is None:
-            return True
-        for field in self._meta.concrete_fields:
-            if field.name in BOOKKEEPING_FIELDS:
-                continue
-            if field.attname not in loaded or loaded[field.attname] != _comparable(field, getattr(self, field.attname)):
-                return True
-        return False
-
-
-def _comparable(field: Any, value: Any) -> Any:
-    """The value as the database would give it back (a uuid string as a UUID), so equal data compares equal."""
-    try:
-        return field.to_python(value)
-    except Exception:  # a value the field cannot convert is certainly a change
-        return value
-
-
-class TimeStampedModel(ChangeTrackedModel):
+class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,8 +1,10 @@
 """Process-local cache of rendered Plex answers, valid while a shared generation number stands.
 
 A warm Plex request (the same match, metadata or children request again) is answered from memory, without the
-database. Every write that can change an answer bumps the generation, which lives in the default cache (Redis when
-configured), so every web process drops its entries at once. ``PLEX_RESPONSE_CACHE_TTL_S`` bounds the rest: the
+database. Invalidation has one home: a database execute wrapper (``invalidate_on_writes_to``) sees every INSERT,
+UPDATE or DELETE on the tables answers are built from (model saves, bulk updates, raw SQL alike) and bumps the
+generation when the statement runs and once more when its transaction commits. The generation lives in the default
+cache (Redis when configured), so every web process drops its entries at once. ``PLEX_RESPONSE_CACHE_TTL_S`` bounds the rest: the
 time-based behaviour (the 10-minute decision reuse, queueing a stale item's refresh) and writes made where the
 generation cannot reach (another process in the embedded mode, which has no shared cache).
 Only 200 answers built without asking TPDB are kept, so a failure or a fallback is never replayed.
@@ -14,18 +16,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 
@@ -152,23 +157,52 @@ def _bump_generation() -> None:
         local.clear()
 
 
-def invalidate_responses() -> None:
-    """Drop every cached Plex answer: now, and again when the surrounding transaction commits (a request that read
-    the old rows between the two bumps would otherwise keep them cached)."""
-    _bump_generation()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_bump_generation)
+_WRITE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+[\"`]?(\w+)", re.IGNORECASE)
+_watched: set[str] = set()
 
 
-def serve(
-    key: bytes | None, build: Callable[[], HttpResponseBase], *, generation: int | None = None
-) -> HttpResponseBase:
+def _bump_after_write(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """Run the statement; if it changed a watched table, drop every cached answer now and again when its transaction
+    commits (a request that read the old rows between the two would otherwise keep them cached)."""
+    result = execute(sql, params, many, context)
+    if sql[:1] in "IUDiud\n " and (match := _WRITE.match(sql)) is not None and match.group(1) in _watched:
+        if _changed_nothing(sql, context):
+            return result
+        connection: BaseDatabaseWrapper = context["connection"]
+        _bump_generation()
+        if connection.in_atomic_block and not any(item[1] is _bump_generation for item in connection.run_on_commit):
+            connection.on_commit(_bump_generation)
+    return result
+
+
+def _changed_nothing(sql: str, context: dict[str, Any]) -> bool:
+    """An UPDATE or DELETE that matched no row (an INSERT's count is unknown until its RETURNING rows are read)."""
+    is_counted = sql.lstrip()[:1] not in "Ii" and "RETURNING" not in sql.upper()
+    return is_counted and getattr(context.get("cursor"), "rowcount", -1) == 0
+
+
+def _install(connection: BaseDatabaseWrapper) -> None:
+    if _bump_after_write not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_bump_after_write)
+
+
+def _connection_created(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    _install(connection)
+
+
+def invalidate_on_writes_to(tables: Iterable[str]) -> None:
+    """Watch these tables: any write to one of them, on any connection of this process, invalidates every answer."""
+    _watched.update(tables)
+    connection_created.connect(_connection_created, dispatch_uid="response-cache-writes")
+    for connection in connections.all(initialized_only=True):
+        _install(connection)
+
+
+def serve(key: bytes | None, build: Callable[[], HttpResponseBase]) -> HttpResponseBase:
     """The cached body for ``key`` when its generation is current; otherwise ``build()``'s response, kept once
-    rendered if it is a 200 and this request did not ask TPDB. ``key`` None (uncacheable request) only builds.
-    ``generation`` is the current generation when the caller already read it this request."""
+    rendered if it is a 200 and this request did not ask TPDB. ``key`` None (uncacheable request) only builds."""
     cached = response_cache()
-    if cached is not None and key is not None and generation is None:
-        generation = current_generation()
+    generation = current_generation() if cached is not None and key is not None else None
     if cached is None or key is None or generation is None:
         return build()
     if redis_guard.outages != _outages_seen["count"]:  # Redis is back (the generation was read) after an outage
