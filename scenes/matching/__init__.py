@@ -13,6 +13,7 @@ One module per job:
 - ``search``: the TPDB calls (parse search, movie search, both cached) and learning unknown sites;
 - ``decisions``: each automatic decision stored as a ``MatchDecision`` (the review queue);
 - ``prefetch``: storing a whole site-year once several files of it matched;
+- ``rule``: the one clear-winner rule (threshold and margin settings) every match kind goes through;
 - ``shows``: show (site) and season (site, year) matching;
 - ``engine``: the episode and movie use case that orchestrates the pieces above.
 """

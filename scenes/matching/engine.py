@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from django.conf import settings
-
 from scenes.matching.candidates import Pool, local_candidates
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, record_decision
 from scenes.matching.pins import pinned
 from scenes.matching.prefetch import is_site_year_fresh, prefetch_site_year
 from scenes.matching.request import MAX_MANUAL_RESULTS, MatchRequest, MatchResult
 from scenes.matching.reuse import reused_decision
+from scenes.matching.rule import decide_scored
 from scenes.matching.search import fetch_candidates, learn_sites
 from sites.selectors import site_list_synced_at
 from sites.services import site_index_get, site_list_sync_queue_if_due
-from tpdbprovider.matching.matcher import Decision, decide, rank
+from tpdbprovider.matching.matcher import Decision, rank
 from tpdbprovider.matching.parser import MatchInput, ParsedScene, parse_request
 from tpdbprovider.matching.sites import SiteHit, SiteIndex
 
@@ -97,13 +96,7 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
 def _decide(req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, pool: Pool) -> Decision:
     candidates = [c for c in pool.candidates.values() if req.type == 1 or c.kind == "scene"]
     ranked = rank(parsed, hits, index, candidates)
-    return decide(
-        ranked,
-        manual=req.manual,
-        accept_threshold=settings.PLEX_MATCH_ACCEPT_THRESHOLD,
-        margin=settings.PLEX_MATCH_MARGIN,
-        has_site=bool(hits),
-    )
+    return decide_scored(ranked, manual=req.manual, has_site=bool(hits))
 
 
 def _is_settled_locally(decision: Decision, hits: list[SiteHit]) -> bool:

@@ -6,12 +6,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils.text import slugify
 from rapidfuzz import fuzz
 
 from scenes.matching.request import MAX_MANUAL_RESULTS, MatchRequest, MatchResult
+from scenes.matching.rule import is_clear_winner
 from sites.models import Site, SiteAlias
 from sites.services import site_upsert_from_tpdb
 from tpdbprovider.matching.parser import normalize_key
@@ -39,7 +39,7 @@ def _guarded(req: MatchRequest, find: Callable[[MatchRequest], list[MatchResult]
 
 
 def _select(results: list[MatchResult], *, is_manual: bool) -> list[MatchResult]:
-    """Best first, one per item; automatic mode keeps the best only if it passes the threshold and the margin."""
+    """Best first, one per item; automatic mode keeps the best only when it is a clear winner (``rule``)."""
     unique: dict[tuple[str, Any], MatchResult] = {}
     for result in sorted(results, key=lambda r: -r.score):
         item = result.item
@@ -48,9 +48,7 @@ def _select(results: list[MatchResult], *, is_manual: bool) -> list[MatchResult]
     ranked = list(unique.values())
     if is_manual:
         return ranked[:MAX_MANUAL_RESULTS]
-    if not ranked or ranked[0].score < settings.PLEX_MATCH_ACCEPT_THRESHOLD:
-        return []
-    if len(ranked) > 1 and ranked[0].score - ranked[1].score < settings.PLEX_MATCH_MARGIN:
+    if not ranked or not is_clear_winner(ranked[0].score, ranked[1].score if len(ranked) > 1 else None):
         return []
     return ranked[:1]
 
