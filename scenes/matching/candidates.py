@@ -16,6 +16,7 @@ from scenes.models import Scene, ScenePerformer
 from scenes.services import scene_upsert_from_tpdb
 from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, ScoredCandidate
 from tpdbprovider.matching.parser import ParsedScene
+from tpdbprovider.matching.ratingkeys import movie_key, scene_key
 from tpdbprovider.matching.sites import SiteHit, SiteIndex
 from tpdbprovider.tpdb.schemas import TPDBScene
 
@@ -90,8 +91,13 @@ def engine_key(item: Scene | Movie) -> str:
 
 
 def rating_key(candidate: Candidate) -> str:
-    kind, tpdb_id = candidate.key.split(":", 1)
-    return f"tpdb-{kind}-{tpdb_id}"
+    return rating_key_of(candidate.key)
+
+
+def rating_key_of(key: str) -> str:
+    """The ratingKey of an engine key (``scene:<uuid>`` or ``movie:<uuid>``)."""
+    kind, tpdb_id = key.split(":", 1)
+    return movie_key(tpdb_id) if kind == "movie" else scene_key(tpdb_id)
 
 
 def candidate_from_row(item: Scene | Movie) -> Candidate:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenes.matching.candidates import rating_key
+from scenes.matching.candidates import rating_key, rating_key_of
 from scenes.matching.request import MAX_MANUAL_RESULTS, MatchRequest, request_key_for
 from scenes.models import MatchDecision
 from tpdbprovider.matching.matcher import Decision, ScoredCandidate
@@ -71,5 +71,5 @@ def _scored_json(scored: ScoredCandidate) -> dict[str, Any]:
         "performers": [p.canonical or p.credited for p in c.performers][:8],
         "confidence": scored.confidence,
         "breakdown": scored.breakdown,
-        "duplicates": [f"tpdb-{k.replace(':', '-', 1)}" for k in scored.duplicate_keys],
+        "duplicates": [rating_key_of(k) for k in scored.duplicate_keys],
     }

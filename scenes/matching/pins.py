@@ -13,6 +13,7 @@ from scenes.matching.request import MatchRequest, MatchResult, kind_for, request
 from scenes.models import MatchPin, Scene
 from scenes.services import scene_upsert_from_tpdb
 from tpdbprovider.matching.parser import TpdbRef, find_ref
+from tpdbprovider.matching.ratingkeys import parse_or_none
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
 
@@ -72,6 +73,5 @@ def _ref_in(req: MatchRequest) -> TpdbRef | None:
 
 
 def _pin_kind(rating_key: str) -> str | None:
-    return (
-        "movie" if rating_key.startswith("tpdb-movie-") else "scene" if rating_key.startswith("tpdb-scene-") else None
-    )
+    key = parse_or_none(rating_key)
+    return key.kind if key is not None and key.kind in ("scene", "movie") else None

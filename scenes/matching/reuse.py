@@ -8,6 +8,7 @@ from movies.models import Movie
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE
 from scenes.matching.request import MatchRequest, MatchResult, kind_for, request_key_for
 from scenes.models import MatchDecision, Scene
+from tpdbprovider.matching.ratingkeys import parse_or_none
 
 # How long an automatic decision answers the same Plex item again without re-running the engine (or TPDB).
 DECISION_REUSE = datetime.timedelta(minutes=10)
@@ -26,9 +27,11 @@ def reused_decision(req: MatchRequest) -> list[MatchResult] | None:
         return None
     if decision.state == MatchDecision.State.ABSTAINED:
         return []
-    kind, _, tpdb_id = decision.chosen_rating_key.removeprefix("tpdb-").partition("-")
-    model: type[Scene] | type[Movie] = Movie if kind == "movie" else Scene
-    item = model.objects.select_related("site").filter(tpdb_id=tpdb_id).first() if tpdb_id else None
+    chosen = parse_or_none(decision.chosen_rating_key)
+    if chosen is None or chosen.kind not in ("scene", "movie"):
+        return None
+    model: type[Scene] | type[Movie] = Movie if chosen.kind == "movie" else Scene
+    item = model.objects.select_related("site").filter(tpdb_id=chosen.value).first()
     if item is None:
         return None
     return [MatchResult(item, kind_for(item, req), decision.confidence or 0)]

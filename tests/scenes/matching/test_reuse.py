@@ -64,3 +64,8 @@ def test_a_decision_whose_item_is_gone_is_not_reused():
 def test_a_pinned_decision_is_left_to_the_pin():
     decision(MatchDecision.State.PINNED, chosen="")
     assert reused_decision(REQ) is None
+
+
+def test_a_decision_whose_rating_key_is_not_ours_is_not_reused():
+    decision(MatchDecision.State.AUTO, chosen="tpdb-scene-not-a-uuid")
+    assert reused_decision(REQ) is None
