@@ -1,7 +1,7 @@
 """The review queue: automatic match decisions a person should look at, and the pins that settle them.
 
 A pin is keyed like the decision (provider, request_key), so it wins over search on Plex's next request for the same
-item (``scenes.matching._pinned``). Every admin action on the queue calls one of these functions.
+item (``scenes.matching.pins``). Every admin action on the queue calls one of these functions.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from model_bakery import baker
 from rest_framework.test import APIClient
 
-from scenes.matching import MatchRequest, _request_json, request_key_for
+from scenes.matching import MatchRequest, request_json, request_key_for
 from scenes.models import MatchDecision, MatchPin, Scene
 from sites.models import Site
 
@@ -68,7 +68,7 @@ def test_a_candidate_approved_in_the_browser_is_what_plex_gets_next(browser, liv
         provider="movie",
         request_type=1,
         request_key=request_key_for(req),
-        request=_request_json(req),
+        request=request_json(req),
         parsed={"site_tokens": ["example", "studio"], "title": "Picnic", "dates": []},
         candidates=[_candidate(wrong, 58, site_points=30.0), _candidate(right, 54, site_points=30.0)],
         confidence=58,

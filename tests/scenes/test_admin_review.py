@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from model_bakery import baker
 
-from scenes.matching import MatchRequest, _request_json, request_key_for
+from scenes.matching import MatchRequest, request_json, request_key_for
 from scenes.models import MatchDecision, MatchPin, Scene
 from tpdbprovider.core.models import CacheEntry
 
@@ -49,7 +49,7 @@ def make_decision(filename: str = "/tv/Example Studio - 2022-01-03.mp4", **field
     }
     values.update(fields)
     return MatchDecision.objects.create(
-        provider="tv", request_type=4, request_key=request_key_for(req), request=_request_json(req), **values
+        provider="tv", request_type=4, request_key=request_key_for(req), request=request_json(req), **values
     )
 
 

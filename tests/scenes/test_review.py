@@ -10,7 +10,7 @@ from model_bakery import baker
 from rest_framework.test import APIClient
 
 from movies.models import Movie
-from scenes.matching import MatchRequest, _request_json, match_episode, request_key_for
+from scenes.matching import MatchRequest, match_episode, request_json, request_key_for
 from scenes.models import MatchDecision, MatchPin, Scene
 from scenes.review import (
     ReviewError,
@@ -56,7 +56,7 @@ def decision_for(req: MatchRequest, **fields: object) -> MatchDecision:
         provider=req.provider,
         request_type=req.type,
         request_key=request_key_for(req),
-        request=_request_json(req),
+        request=request_json(req),
         **values,
     )
 

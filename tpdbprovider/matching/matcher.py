@@ -295,15 +295,39 @@ def decide(
     margin: int = ACCEPT_MARGIN,
     has_site: bool = True,
 ) -> Decision:
-    """Automatic mode answers only a clear winner (threshold and margin); manual mode returns up to 10."""
+    """Automatic mode answers only a clear winner (``clear_winner``); manual mode returns up to 10."""
     if manual:
         return Decision(ranked[0] if ranked else None, ranked[:MANUAL_LIMIT], "manual")
     if not ranked:
         return Decision(None, ranked, "no_candidates")
     best = ranked[0]
-    if best.confidence < accept_threshold:
-        return Decision(None, ranked, "low_confidence" if has_site else "no_site")
-    runner_up = ranked[1].total if len(ranked) > 1 else 0.0
-    if best.total - runner_up < margin:
-        return Decision(None, ranked, "ambiguous")
-    return Decision(best, ranked, "accepted")
+    verdict = clear_winner(
+        best.confidence,
+        best.total,
+        ranked[1].total if len(ranked) > 1 else None,
+        accept_threshold=accept_threshold,
+        margin=margin,
+    )
+    if verdict == "low_confidence" and not has_site:
+        verdict = "no_site"
+    return Decision(best if verdict == "accepted" else None, ranked, verdict)
+
+
+def clear_winner(
+    best_confidence: int,
+    best_total: float,
+    runner_up_total: float | None,
+    *,
+    accept_threshold: int = ACCEPT_THRESHOLD,
+    margin: int = ACCEPT_MARGIN,
+) -> str:
+    """The one "clear winner" rule of every automatic match (scenes, movies, shows, seasons).
+
+    The best answer must reach ``accept_threshold`` (0..100) and lead the runner-up by ``margin`` points; a lone answer
+    has no rival to lead. Returns "accepted", "low_confidence" or "ambiguous".
+    """
+    if best_confidence < accept_threshold:
+        return "low_confidence"
+    if runner_up_total is not None and best_total - runner_up_total < margin:
+        return "ambiguous"
+    return "accepted"

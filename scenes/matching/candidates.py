@@ -1,0 +1,148 @@
+"""Candidate pools: stored scenes around the parsed dates, TPDB data not yet stored, and the engine's view of both."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch
+
+from movies.models import Movie, MoviePerformer
+from movies.services import movie_upsert_from_tpdb
+from scenes.matching.request import MatchRequest, MatchResult, kind_for
+from scenes.models import Scene, ScenePerformer
+from scenes.services import scene_upsert_from_tpdb
+from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, ScoredCandidate
+from tpdbprovider.matching.parser import ParsedScene
+from tpdbprovider.matching.ratingkeys import movie_key, scene_key
+from tpdbprovider.matching.sites import SiteHit, SiteIndex
+from tpdbprovider.tpdb.schemas import TPDBScene
+
+# Stored scenes this far around a parsed date are local candidates; TPDB dates lag up to ~25 days for some sites.
+LOCAL_DAYS_BEFORE = 2
+LOCAL_DAYS_AFTER = 30
+
+
+@dataclass
+class Pool:
+    """Candidates by engine key, with where each came from (a stored row or TPDB data not yet stored)."""
+
+    candidates: dict[str, Candidate] = field(default_factory=dict)
+    stored: dict[str, Scene | Movie] = field(default_factory=dict)
+    fetched: dict[str, TPDBScene] = field(default_factory=dict)
+
+    def add_stored(self, item: Scene | Movie) -> None:
+        key = engine_key(item)
+        self.candidates[key] = candidate_from_row(item)
+        self.stored[key] = item
+
+    def add_fetched(self, data: TPDBScene, kind: str) -> None:
+        key = f"{kind}:{data.id}"
+        if key not in self.stored:
+            self.candidates[key] = candidate_from_tpdb(data, kind)
+            self.fetched[key] = data
+
+    def result_for(self, scored: ScoredCandidate, req: MatchRequest) -> MatchResult:
+        """The answer for one scored candidate, storing it first when it came from TPDB and no row holds it yet."""
+        key = scored.candidate.key
+        item = self.stored.get(key)
+        if item is None:
+            data = self.fetched[key]
+            is_scene = scored.candidate.kind == "scene"
+            # A row stored by an earlier match is served as it is (refresh tasks keep it current). Upserting the cached
+            # search item on every warm match wrote scene, site, performers and credits each time, and deadlocked
+            # matches running concurrently on shared performers (found by tests/benchmarks/load_bench.py).
+            model: type[Scene] | type[Movie] = Scene if is_scene else Movie
+            item = model.objects.select_related("site").filter(tpdb_id=data.id).first()
+            if item is None:
+                item = scene_upsert_from_tpdb(data=data) if is_scene else movie_upsert_from_tpdb(data=data)
+            self.stored[key] = item
+        return MatchResult(item, kind_for(item, req), scored.confidence)
+
+
+def local_candidates(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex) -> Iterable[Scene]:
+    """Stored scenes of the resolved sites (and their families) around the parsed dates."""
+    dates = parsed.dates
+    if not hits or not dates:
+        return []
+    tpdb_site_ids: set[int] = set()
+    for hit in hits:
+        tpdb_site_ids |= index.family_of(hit.entry.id) | {hit.entry.id}
+    start = min(dates) - datetime.timedelta(days=LOCAL_DAYS_BEFORE)
+    end = max(dates) + datetime.timedelta(days=LOCAL_DAYS_AFTER)
+    return _with_credits(
+        Scene.objects.filter(site__tpdb_numeric_id__in=tpdb_site_ids, release_date__range=(start, end))
+        .select_related("site")
+        .order_by("release_date")[:200]
+    )
+
+
+def _with_credits(queryset: Any) -> Any:
+    credits = Prefetch(
+        "credits", queryset=ScenePerformer.objects.select_related("performer", "performer__parent").order_by("order")
+    )
+    return queryset.prefetch_related(credits)
+
+
+def engine_key(item: Scene | Movie) -> str:
+    return f"{'movie' if isinstance(item, Movie) else 'scene'}:{item.tpdb_id}"
+
+
+def rating_key(candidate: Candidate) -> str:
+    return rating_key_of(candidate.key)
+
+
+def rating_key_of(key: str) -> str:
+    """The ratingKey of an engine key (``scene:<uuid>`` or ``movie:<uuid>``)."""
+    kind, tpdb_id = key.split(":", 1)
+    return movie_key(tpdb_id) if kind == "movie" else scene_key(tpdb_id)
+
+
+def candidate_from_row(item: Scene | Movie) -> Candidate:
+    credits: Iterable[ScenePerformer | MoviePerformer] = item.credits.all()
+    performers = []
+    for credit in credits:
+        parent = credit.performer.parent or (credit.performer if credit.performer.is_parent else None)
+        performers.append(
+            CandidatePerformer(
+                credited=credit.credited_name or credit.performer.name,
+                canonical=parent.name if parent else None,
+                aliases=tuple(parent.aliases or ()) if parent else (),
+                gender=credit.performer.gender or None,
+            )
+        )
+    site = item.site
+    return Candidate(
+        key=engine_key(item),
+        kind="movie" if isinstance(item, Movie) else "scene",
+        title=item.title,
+        released_on=item.release_date,
+        site_id=site.tpdb_numeric_id if site else None,
+        site_name=site.name if site else "",
+        performers=tuple(performers),
+        duration_s=item.duration_s,
+    )
+
+
+def candidate_from_tpdb(data: TPDBScene, kind: str) -> Candidate:
+    performers = tuple(
+        CandidatePerformer(
+            credited=credit.name,
+            canonical=credit.parent.name if credit.parent else None,
+            aliases=credit.parent.aliases if credit.parent else (),
+            gender=credit.gender,
+        )
+        for credit in data.performers
+    )
+    return Candidate(
+        key=f"{kind}:{data.id}",
+        kind=kind,
+        title=data.title,
+        released_on=data.date,
+        site_id=data.site.id if data.site else data.site_id,
+        site_name=data.site.name if data.site else "",
+        performers=performers,
+        duration_s=data.duration_s,
+    )

@@ -1,0 +1,116 @@
+"""The episode and movie use case: pins, then a fresh decision, then the scoring engine over stored and TPDB candidates.
+
+The request is parsed, its site resolved against the local Site table and its editable aliases, candidates come from
+stored scenes of that site and date first, then from one TPDB ``parse`` search (plus a movie search when the evidence
+allows a movie); they are scored and the automatic answer goes only to a clear winner. Each automatic decision is
+stored as a ``MatchDecision``; a person's ``MatchPin`` for the same Plex item wins over all of this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from scenes.matching.candidates import Pool, local_candidates
+from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, record_decision
+from scenes.matching.pins import pinned
+from scenes.matching.prefetch import is_site_year_fresh, prefetch_site_year
+from scenes.matching.request import MAX_MANUAL_RESULTS, MatchRequest, MatchResult
+from scenes.matching.reuse import reused_decision
+from scenes.matching.rule import decide_scored
+from scenes.matching.search import fetch_candidates, learn_sites
+from sites.selectors import site_list_synced_at
+from sites.services import site_index_get, site_list_sync_queue_if_due
+from tpdbprovider.matching.matcher import Decision, rank
+from tpdbprovider.matching.parser import MatchInput, ParsedScene, parse_request
+from tpdbprovider.matching.sites import SiteHit, SiteIndex
+
+# A local answer this sure skips TPDB even when the site-year was never prefetched.
+LOCAL_SURE = 95
+
+
+def match_episode(req: MatchRequest, *, reuse: bool = True) -> list[MatchResult]:
+    """``reuse=False`` ignores a fresh stored decision (the review queue's re-run)."""
+    return _scene_or_movie(req, reuse=reuse)
+
+
+def match_movie(req: MatchRequest, *, reuse: bool = True) -> list[MatchResult]:
+    return _scene_or_movie(req, reuse=reuse)
+
+
+def _scene_or_movie(req: MatchRequest, *, reuse: bool) -> list[MatchResult]:
+    if (answer := pinned(req)) is not None:
+        return answer
+    if reuse and not req.manual and (reused := reused_decision(req)) is not None:
+        return reused
+    return _engine_match(req)
+
+
+def _engine_match(req: MatchRequest) -> list[MatchResult]:
+    parsed = parse_request(
+        MatchInput(
+            title=req.title[:4096],
+            year=req.year,
+            filename=req.filename[:4096],
+            grandparent_title=req.grandparent_title[:1024],
+            parent_title=req.parent_title[:1024],
+            date=req.date,
+            index=req.index,
+            parent_index=req.parent_index,
+            kind="episode" if req.type == 4 else "movie",
+        )
+    )
+    index = site_index_get()
+    hits = index.resolve(parsed.site_tokens)
+    # A full date in the name means a scene release; feature films carry a year at most.
+    wants_movies = req.type == 1 and parsed.release_date is None
+    pool = Pool()
+    for item in local_candidates(parsed, hits, index):
+        pool.add_stored(item)
+
+    decision = _decide(req, parsed, hits, index, pool)
+    if not _is_settled_locally(decision, hits):
+        is_fetched = fetch_candidates(req, parsed, pool, wants_movies=wants_movies)
+        # Another request may have stored these candidates' sites a moment ago (learned nothing new here, yet this
+        # request's index predates them): look again whenever TPDB brought candidates.
+        if not hits and (learn_sites(pool) or pool.fetched):
+            index = site_index_get(force=True)
+            hits = index.resolve(parsed.site_tokens)
+        decision = _decide(req, parsed, hits, index, pool)
+        if not is_fetched and decision.accepted is None:
+            # Not a judgement on the candidates: TPDB could not be asked. Never reused; the next request tries again.
+            decision = replace(decision, reason=TPDB_UNAVAILABLE)
+    if decision.accepted is None and not hits and site_list_synced_at() is None:
+        # The site may only be missing because TPDB's site list is not stored yet (first start): never reused.
+        site_list_sync_queue_if_due()
+        decision = replace(decision, reason=SITE_LIST_PENDING)
+
+    if not req.manual:
+        record_decision(req, parsed, decision)
+    answers = decision.ranked if req.manual else ([decision.accepted] if decision.accepted else [])
+    results = [pool.result_for(scored, req) for scored in answers[:MAX_MANUAL_RESULTS]]
+    if decision.accepted is not None and not req.manual:
+        prefetch_site_year(results[0].item)
+    return results
+
+
+def _decide(req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, pool: Pool) -> Decision:
+    candidates = [c for c in pool.candidates.values() if req.type == 1 or c.kind == "scene"]
+    ranked = rank(parsed, hits, index, candidates)
+    return decide_scored(ranked, manual=req.manual, has_site=bool(hits))
+
+
+def _is_settled_locally(decision: Decision, hits: list[SiteHit]) -> bool:
+    """Skip TPDB when the stored rows already give a clear answer and cannot be missing a rival.
+
+    Rivals cannot be missing when the site's year was prefetched recently (every scene of it is stored); otherwise
+    only a near-certain local answer is trusted.
+    """
+    best = decision.accepted
+    if best is None or decision.reason != "accepted":
+        return False
+    if best.confidence >= LOCAL_SURE:
+        return True
+    site_id, released = best.candidate.site_id, best.candidate.released_on
+    if site_id is None or released is None or not hits:
+        return False
+    return is_site_year_fresh(tpdb_site_id=site_id, year=released.year)

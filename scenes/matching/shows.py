@@ -1,0 +1,111 @@
+"""Show and season matching: a Plex show is a TPDB site, a season is (site, year)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Q
+from django.utils.text import slugify
+from rapidfuzz import fuzz
+
+from scenes.matching.request import MAX_MANUAL_RESULTS, MatchRequest, MatchResult
+from scenes.matching.rule import is_clear_winner
+from sites.models import Site, SiteAlias
+from sites.services import site_upsert_from_tpdb
+from tpdbprovider.matching.parser import normalize_key
+from tpdbprovider.tpdb.client import tpdb_client
+from tpdbprovider.tpdb.errors import TPDBError
+
+logger = logging.getLogger(__package__)
+
+
+def match_show(req: MatchRequest) -> list[MatchResult]:
+    return _guarded(req, _show_candidates)
+
+
+def match_season(req: MatchRequest) -> list[MatchResult]:
+    return _guarded(req, _season_candidates)
+
+
+def _guarded(req: MatchRequest, find: Callable[[MatchRequest], list[MatchResult]]) -> list[MatchResult]:
+    try:
+        results = find(req)
+    except TPDBError as exc:
+        logger.warning("Match type %s answered empty: TPDB failed (%s)", req.type, exc.__class__.__name__)
+        return []
+    return _select(results, is_manual=req.manual)
+
+
+def _select(results: list[MatchResult], *, is_manual: bool) -> list[MatchResult]:
+    """Best first, one per item; automatic mode keeps the best only when it is a clear winner (``rule``)."""
+    unique: dict[tuple[str, Any], MatchResult] = {}
+    for result in sorted(results, key=lambda r: -r.score):
+        item = result.item
+        identity = (result.kind, (item[0].pk, item[1]) if isinstance(item, tuple) else item.pk)
+        unique.setdefault(identity, result)
+    ranked = list(unique.values())
+    if is_manual:
+        return ranked[:MAX_MANUAL_RESULTS]
+    if not ranked or not is_clear_winner(ranked[0].score, ranked[1].score if len(ranked) > 1 else None):
+        return []
+    return ranked[:1]
+
+
+def _norm(text: str) -> str:
+    return normalize_key(text)
+
+
+def _site_score(name: str, site: Site | Any, *, is_alias: bool = False) -> int:
+    key = _norm(name)
+    if key and key in {_norm(site.name), _norm(site.short_name), _norm(getattr(site, "slug", ""))}:
+        return 100
+    if is_alias:
+        return 95
+    return min(90, round(fuzz.ratio(_norm(site.name), key)))
+
+
+def _site_candidates(name: str, *, limit: int) -> list[MatchResult]:
+    """Sites named like ``name``: the local table first (name, short_name, slug, alias); TPDB only without a hit."""
+    key = _norm(name)
+    if not key:
+        return []
+    aliased = set(SiteAlias.objects.filter(alias=key).values_list("site_id", flat=True))
+    lookup = Q(name__iexact=name.strip()) | Q(short_name__iexact=key) | Q(slug=slugify(name)) | Q(id__in=aliased)
+    local = Site.objects.filter(lookup | Q(name__icontains=name.strip()))[:20]
+    results = [MatchResult(site, "show", _site_score(name, site, is_alias=site.id in aliased)) for site in local]
+    if any(r.score >= 95 for r in results):
+        return results
+    try:
+        remote = sorted(
+            tpdb_client(lane="interactive").search_sites(q=name.strip()).items,
+            key=lambda data: -_site_score(name, data),
+        )
+    except TPDBError as exc:
+        if not results:
+            raise
+        logger.warning("TPDB site search failed, answering from the database (%s)", exc.__class__.__name__)
+        return results
+    for data in remote[:limit]:
+        site = site_upsert_from_tpdb(data=data)
+        results.append(MatchResult(site, "show", _site_score(name, site)))
+    return results
+
+
+def _show_candidates(req: MatchRequest) -> list[MatchResult]:
+    name = req.title or _folder(req.filename)
+    return _site_candidates(name, limit=MAX_MANUAL_RESULTS if req.manual else 1)
+
+
+def _season_candidates(req: MatchRequest) -> list[MatchResult]:
+    year = req.index if req.index is not None else req.year
+    if year is None or not (year == 0 or 1900 <= year <= 2100):
+        return []
+    shows = _site_candidates(req.parent_title or req.title, limit=MAX_MANUAL_RESULTS if req.manual else 1)
+    return [MatchResult((r.item, year), "season", r.score) for r in shows if isinstance(r.item, Site)]
+
+
+def _folder(filename: str) -> str:
+    parts = filename.replace("\\", "/").split("/")
+    return parts[-2] if len(parts) > 1 else ""
