@@ -19,15 +19,16 @@ logger = logging.getLogger(__name__)
 
 
 def movie_get_or_fetch(*, ref: str, is_forced: bool = False, lane: str = "interactive") -> Movie:
-    """The movie ``ref`` names (a TPDB uuid; ``sync_movie`` also passes numeric ids and slugs), credits loaded.
+    """The movie ``ref`` names: a TPDB uuid, or a TPDB slug (the match service's ``[tpdbid=…]`` refs; ``sync_movie``
+    also passes numeric ids, always fetched), with its credits loaded.
 
     A stored movie is served as it is, except that a thin one (stored from a search) is completed on its first read
     and a stale one queues one background refresh. ``is_forced`` fetches even a stored movie (``sync_movie``). Raises
     ItemNotFoundError and ItemUnavailableError (tpdbprovider.core.exceptions)."""
-    found = movie_with_credits(tpdb_id=ref) if is_uuid(ref) else None
+    found = movie_with_credits(tpdb_id=ref) if is_uuid(ref) else movie_with_credits(slug=ref)
     if found is not None and not is_forced:
         if complete_if_thin("movie", found, lambda: movie_fetch_from_tpdb(ref=ref, lane=lane)):
-            found = movie_with_credits(tpdb_id=ref)
+            found = movie_with_credits(tpdb_id=found.tpdb_id)
         if found is not None:
             ttl_s = settings.CACHE_TTL_MOVIE_DETAIL
             queue_refresh_if_stale("movie", found, ttl_s=ttl_s, task=movie_refresh, movie_id=found.pk)

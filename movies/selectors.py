@@ -20,14 +20,17 @@ def movie_get(*, tpdb_id: str | uuid.UUID | None = None, movie_id: int | None = 
     return Movie.objects.select_related("site").filter(tpdb_id=key).first()
 
 
-def movie_with_credits(*, tpdb_id: str | uuid.UUID) -> Movie | None:
-    """A movie with its site and ordered credits (performer, parent) loaded in two queries; None when absent."""
+def movie_with_credits(*, tpdb_id: str | uuid.UUID | None = None, slug: str | None = None) -> Movie | None:
+    """A movie by TPDB uuid (or by its TPDB slug) with its site and ordered credits (performer, parent) loaded in two
+    queries; None when absent or the uuid is malformed."""
+    credits = MoviePerformer.objects.select_related("performer__parent").order_by("order", "id")
+    movies = Movie.objects.select_related("site").prefetch_related(Prefetch("credits", queryset=credits))
+    if slug is not None:
+        return movies.filter(slug=slug).first() if slug else None
     try:
         key = tpdb_id if isinstance(tpdb_id, uuid.UUID) else uuid.UUID(str(tpdb_id))
     except ValueError:
         return None
-    credits = MoviePerformer.objects.select_related("performer__parent").order_by("order", "id")
-    movies = Movie.objects.select_related("site").prefetch_related(Prefetch("credits", queryset=credits))
     return movies.filter(tpdb_id=key).first()
 
 

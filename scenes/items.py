@@ -22,16 +22,16 @@ logger = logging.getLogger(__name__)
 
 
 def scene_get_or_fetch(*, ref: str, is_forced: bool = False, lane: str = "interactive") -> Scene:
-    """The scene ``ref`` names (a TPDB uuid; ``sync_scene`` also passes numeric ids and slugs), its site and credits
-    loaded.
+    """The scene ``ref`` names: a TPDB uuid, or a TPDB slug (the match service's ``[tpdbid=…]`` refs; ``sync_scene``
+    also passes numeric ids, always fetched), with its site and credits loaded.
 
     A stored scene is served as it is, except that a thin one (stored from a search) is completed on its first read
     and a stale one queues one background refresh. ``is_forced`` fetches even a stored scene (``sync_scene``). Raises
     ItemNotFoundError and ItemUnavailableError (tpdbprovider.core.exceptions)."""
-    found = scene_with_credits(tpdb_id=ref) if is_uuid(ref) else None
+    found = scene_with_credits(tpdb_id=ref) if is_uuid(ref) else scene_with_credits(slug=ref)
     if found is not None and not is_forced:
         if complete_if_thin("scene", found, lambda: scene_fetch_from_tpdb(ref=ref, lane=lane)):
-            found = scene_with_credits(tpdb_id=ref)
+            found = scene_with_credits(tpdb_id=found.tpdb_id)
         if found is not None:
             ttl_s = settings.CACHE_TTL_SCENE_DETAIL
             queue_refresh_if_stale("scene", found, ttl_s=ttl_s, task=scene_refresh, scene_id=found.pk)

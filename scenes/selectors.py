@@ -37,13 +37,14 @@ def scenes_with_credits(scenes: QuerySet[Scene]) -> QuerySet[Scene]:
     return scenes.prefetch_related(Prefetch("credits", queryset=credits))
 
 
-def scene_with_credits(*, tpdb_id: str | uuid.UUID) -> Scene | None:
-    """A scene with its site (network, parent) and ordered credits (performer, parent) loaded in two queries."""
-    key = _uuid_or_none(tpdb_id)
-    if key is None:
-        return None
-    scenes = Scene.objects.select_related("site__network", "site__parent").filter(tpdb_id=key)
-    return scenes_with_credits(scenes).first()
+def scene_with_credits(*, tpdb_id: str | uuid.UUID | None = None, slug: str | None = None) -> Scene | None:
+    """A scene by TPDB uuid (or by its TPDB slug) with its site (network, parent) and ordered credits (performer,
+    parent) loaded in two queries; None when absent or the uuid is malformed."""
+    scenes = Scene.objects.select_related("site__network", "site__parent")
+    if slug is not None:
+        return scenes_with_credits(scenes.filter(slug=slug)).first() if slug else None
+    key = _uuid_or_none(tpdb_id) if tpdb_id is not None else None
+    return scenes_with_credits(scenes.filter(tpdb_id=key)).first() if key else None
 
 
 def scene_exists(*, tpdb_id: str | uuid.UUID) -> bool:

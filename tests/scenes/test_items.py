@@ -134,3 +134,9 @@ def test_stale_refresh_older_than_replaces_the_policy() -> None:
 
     assert seen == [recent] and summary.refreshed == 1
     assert media_stale_refresh(refresh=None).scenes == 0  # a complete scene of 2022 is not due by the policy
+
+
+def test_a_stored_scene_is_found_by_its_tpdb_slug_too(fake_tpdb) -> None:
+    scene = recipes.scene.make(slug="example-studio-a-scene")
+    assert scene_get_or_fetch(ref="example-studio-a-scene") == scene
+    assert fake_tpdb.count() == 0
