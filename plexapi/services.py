@@ -1,8 +1,9 @@
-"""MetadataService: what the Plex provider endpoints serve, read from the database.
+"""MetadataService: the Plex adapter between the views and the domain, for what the provider endpoints serve.
 
-TPDB is called only for an item that is not stored yet (fetch + upsert, then serve from the database). Each result is a
-small "node" that pairs a model row with what Plex needs around it (episode index, season year, score); the
-serializers in ``plexapi/serializers.py`` shape nodes into Plex JSON.
+Each answer is one domain call: ``site_get_or_fetch`` / ``scene_get_or_fetch`` / ``movie_get_or_fetch`` (stored, else
+fetched from TPDB and stored; they raise core exceptions) and the show reads of ``scenes.selectors`` (seasons, first
+release, art, episode order). Each result is a small "node" that pairs a row with what Plex needs around it (episode
+index, season year, score); the serializers in ``plexapi/serializers.py`` shape nodes into Plex JSON.
 """
 
 from __future__ import annotations
@@ -151,8 +152,8 @@ def metadata_get(*, rating_key: str, provider: Provider, include_children: bool 
         first_release = site_first_release(site=site, year=key.year)
         return SeasonNode(site=site, year=key.year, first_release=first_release, children=episodes)
     if key.kind == "movie":
-        return MovieNode(movie=_movie_get(key))
-    scene = _scene_get(key)
+        return MovieNode(movie=movie_get_or_fetch(ref=key.value))
+    scene = scene_get_or_fetch(ref=key.value)
     if provider == "movie":
         return SceneMovieNode(scene=scene)
     if scene.site is None:
@@ -316,14 +317,6 @@ def _seasons_of(site: Site) -> list[SeasonNode]:
 def _site_get(key: RatingKey) -> Site:
     """A show or season key's site; a season names a show we must already store, a show may be fetched."""
     return site_get_or_fetch(ref=key.value, is_fetched=key.kind == "site")
-
-
-def _scene_get(key: RatingKey) -> Scene:
-    return scene_get_or_fetch(ref=key.value)
-
-
-def _movie_get(key: RatingKey) -> Movie:
-    return movie_get_or_fetch(ref=key.value)
 
 
 def _leaf_exists(key: RatingKey) -> None:

@@ -26,6 +26,7 @@ from tpdbprovider.core.exceptions import (
     UpstreamError,
     UpstreamNotFoundError,
 )
+from tpdbprovider.core.redisconn import REDIS_FAILURES
 from tpdbprovider.core.responsecache import answer_valid_for
 from tpdbprovider.core.security import current_client_address, is_plex_server
 from tpdbprovider.core.tasks import enqueue
@@ -115,7 +116,9 @@ def _spend_unknown_item_share() -> None:
     limit = Limit(key=f"tpdb_unknown_{address}", requests=per_minute, period_s=60)
     try:
         verdict = sliding_window_hit([limit], now=time.time())
-    except Exception:  # Redis unreachable: serving Plex matters more than counting it
+    except REDIS_FAILURES:  # Redis unreachable (reported once by its guard): serving Plex matters more
+        return
+    except Exception:  # anything else from the counters: serving still matters more than counting it
         logger.warning("Unknown-item share counters unreachable; fetch admitted uncounted", exc_info=True)
         return
     if verdict.refused is not None:
