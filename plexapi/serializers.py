@@ -26,10 +26,10 @@ from plexapi.services import (
     SceneMovieNode,
     SeasonNode,
     ShowNode,
-    season_year,
 )
 from scenes.models import Scene
 from scenes.policy import metadata_policy_credits, metadata_policy_genres
+from scenes.selectors import season_year
 from sites.models import Site
 
 PERFORMER_ROLE = "Performer"

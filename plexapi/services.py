@@ -1,46 +1,43 @@
-"""MetadataService: what the Plex provider endpoints serve, read from the database.
+"""MetadataService: the Plex adapter between the views and the domain, for what the provider endpoints serve.
 
-TPDB is called only for an item that is not stored yet (fetch + upsert, then serve from the database). Each result is a
-small "node" that pairs a model row with what Plex needs around it (episode index, season year, score); the
-serializers in ``plexapi/serializers.py`` shape nodes into Plex JSON.
+Each answer is one domain call: ``site_get_or_fetch`` / ``scene_get_or_fetch`` / ``movie_get_or_fetch`` (stored, else
+fetched from TPDB and stored; they raise core exceptions) and the show reads of ``scenes.selectors`` (seasons, first
+release, art, episode order). Each result is a small "node" that pairs a row with what Plex needs around it (episode
+index, season year, score); the serializers in ``plexapi/serializers.py`` shape nodes into Plex JSON.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db.models import F, Min, Prefetch, Q, QuerySet, Window
-from django.db.models.functions import ExtractYear, RowNumber
 from django.http import Http404
-from django.utils import timezone
 
-from movies.models import Movie, MoviePerformer
-from movies.services import movie_fetch_from_tpdb
-from movies.tasks import movie_refresh as movie_refresh_task
+from movies.items import movie_get_or_fetch
+from movies.models import Movie
+from movies.selectors import movie_exists
 from plexapi import ratingkeys
-from plexapi.ratingkeys import UNDATED_SEASON, RatingKey
-from plexapi.throttles import is_plex_server
+from plexapi.ratingkeys import RatingKey
+from scenes.items import scene_get_or_fetch
 from scenes.matching import MatchRequest, MatchResult, match_episode, match_movie, match_season, match_show
-from scenes.models import Scene, ScenePerformer
-from scenes.services import scene_fetch_from_tpdb
-from scenes.tasks import scene_refresh as scene_refresh_task
+from scenes.models import Scene
+from scenes.selectors import (
+    scene_episode_index,
+    scene_exists,
+    scenes_with_credits,
+    season_scenes,
+    site_art_url,
+    site_episodes,
+    site_first_release,
+    site_seasons,
+)
 from sites.models import Site
-from sites.services import site_fetch_from_tpdb
-from tpdbprovider.core.cache import cache_key
-from tpdbprovider.core.exceptions import ApplicationError, UpstreamError, UpstreamNotFoundError
-from tpdbprovider.core.redisconn import REDIS_FAILURES
-from tpdbprovider.core.responsecache import answer_valid_for
-from tpdbprovider.core.security import current_client_address
-from tpdbprovider.core.tasks import enqueue
-from tpdbprovider.core.throttling import Limit, sliding_window_hit
+from sites.services import site_get_or_fetch
+from tpdbprovider.core.exceptions import ItemNotFoundError, ItemUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -49,21 +46,6 @@ Provider = Literal["tv", "movie"]
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 500
 MAX_PAGE_START = 1_000_000_000  # keeps OFFSET inside Postgres' bigint however large the header
-M = TypeVar("M", Scene, Movie)
-REFRESH_GUARD_S = 3600  # a stale item served again within this window queues no second refresh
-
-
-class TPDBUnavailable(ApplicationError):
-    """The item is not stored and TPDB could not be asked: 503, never a 500."""
-
-    status_code = 503
-    code = "tpdb_unavailable"
-
-
-class UnknownItemShareSpent(TPDBUnavailable):
-    """This client has used its share of TPDB calls for items we do not store: 503 with Retry-After."""
-
-    code = "tpdb_share_spent"
 
 
 @dataclass(frozen=True)
@@ -158,25 +140,25 @@ def metadata_get(*, rating_key: str, provider: Provider, include_children: bool 
     if key.kind == "site":
         site = _site_get(key)
         children = _seasons_of(site) if include_children else None
-        return ShowNode(site=site, first_release=_first_release(site), art_url=_site_art(site), children=children)
+        first_release = site_first_release(site=site)
+        return ShowNode(site=site, first_release=first_release, art_url=site_art_url(site=site), children=children)
     if key.kind == "season":
         site = _site_get(key)
         assert key.year is not None
         episodes = None
         if include_children:
-            scenes = _season_scenes(site, key.year).select_related("site")
+            scenes = season_scenes(site=site, year=key.year).select_related("site")
             episodes = [EpisodeNode(scene=s, index=i, is_brief=True) for i, s in enumerate(scenes, start=1)]
-        return SeasonNode(
-            site=site, year=key.year, first_release=_first_release(site, year=key.year), children=episodes
-        )
+        first_release = site_first_release(site=site, year=key.year)
+        return SeasonNode(site=site, year=key.year, first_release=first_release, children=episodes)
     if key.kind == "movie":
-        return MovieNode(movie=_movie_get(key))
-    scene = _scene_get(key)
+        return MovieNode(movie=movie_get_or_fetch(ref=key.value))
+    scene = scene_get_or_fetch(ref=key.value)
     if provider == "movie":
         return SceneMovieNode(scene=scene)
     if scene.site is None:
         raise Http404(f"Scene '{rating_key}' has no site, so it cannot be an episode.")
-    return EpisodeNode(scene=scene, index=episode_index(scene=scene))
+    return EpisodeNode(scene=scene, index=scene_episode_index(scene=scene))
 
 
 def children_get(*, rating_key: str, provider: Provider, offset: int, limit: int) -> Page:
@@ -189,9 +171,9 @@ def children_get(*, rating_key: str, provider: Provider, offset: int, limit: int
     if key.kind == "season":
         site = _site_get(key)
         assert key.year is not None
-        scenes = _season_scenes(site, key.year)
+        scenes = season_scenes(site=site, year=key.year)
         total = scenes.count()
-        page = _with_credits(scenes.select_related("site"))[offset : offset + limit] if limit else []
+        page = scenes_with_credits(scenes.select_related("site"))[offset : offset + limit] if limit else []
         items: list[Node] = [EpisodeNode(scene=s, index=offset + i) for i, s in enumerate(page, start=1)]
         return Page(items=items, offset=offset, total_size=total)
     _leaf_exists(key)
@@ -208,19 +190,11 @@ def grandchildren_get(*, rating_key: str, provider: Provider, offset: int, limit
             _leaf_exists(key)
         return Page(offset=offset)
     site = _site_get(key)
-    scenes = Scene.objects.filter(site=site)
-    total = scenes.count()
+    episodes = site_episodes(site=site)
+    total = episodes.count()
     if not limit:
         return Page(offset=offset, total_size=total)
-    # Undated scenes form season 0, which sorts first, like the season list does.
-    ranked = scenes.annotate(
-        episode_index=Window(
-            RowNumber(),
-            partition_by=[ExtractYear("release_date")],
-            order_by=[F("release_date").asc(), F("tpdb_id").asc()],
-        )
-    ).order_by(F("release_date").asc(nulls_first=True), "tpdb_id")
-    page = _with_credits(ranked.select_related("site"))[offset : offset + limit]
+    page = scenes_with_credits(episodes.select_related("site"))[offset : offset + limit]
     items: list[Node] = [EpisodeNode(scene=s, index=s.episode_index) for s in page]  # type: ignore[attr-defined]
     return Page(items=items, offset=offset, total_size=total)
 
@@ -300,7 +274,7 @@ def _match_by_guid(request: MatchRequest, provider: Provider) -> Node | None:
         return None
     try:
         node = metadata_get(rating_key=str(key), provider=provider, include_children=request.include_children)
-    except (Http404, TPDBUnavailable):
+    except (Http404, ItemNotFoundError, ItemUnavailableError):
         return None
     if isinstance(node, EpisodeNode):
         return replace(node, score=100, is_brief=True)
@@ -311,12 +285,12 @@ def _match_node(result: MatchResult, *, include_children: bool) -> Node | None:
     item, score = result.item, result.score
     if result.kind == "show" and isinstance(item, Site):
         children = _seasons_of(item) if include_children else None
-        return ShowNode(site=item, first_release=_first_release(item), children=children, score=score)
+        return ShowNode(site=item, first_release=site_first_release(site=item), children=children, score=score)
     if result.kind == "season" and isinstance(item, tuple):
         site, year = item
-        return SeasonNode(site=site, year=year, first_release=_first_release(site, year=year), score=score)
+        return SeasonNode(site=site, year=year, first_release=site_first_release(site=site, year=year), score=score)
     if result.kind == "episode" and isinstance(item, Scene) and item.site_id is not None:
-        return EpisodeNode(scene=item, index=episode_index(scene=item), score=score, is_brief=True)
+        return EpisodeNode(scene=item, index=scene_episode_index(scene=item), score=score, is_brief=True)
     if result.kind == "scene_as_movie" and isinstance(item, Scene):
         return SceneMovieNode(scene=item, score=score)
     if result.kind == "movie" and isinstance(item, Movie):
@@ -328,29 +302,6 @@ def _match_node(result: MatchResult, *, include_children: bool) -> Node | None:
 # --- shared reads -------------------------------------------------------------------------------------------------
 
 
-def episode_index(*, scene: Scene) -> int:
-    """1-based ordinal of a scene inside its (site, year), ordered by (release_date, tpdb_id); one COUNT query.
-
-    Plex needs a number per episode and TPDB has none (spec §8.1). Ordering by date, then uuid as the tie-break,
-    gives every scene a stable place; a scene back-filled later may shift the numbers after it, which is harmless
-    because PMS keys episodes on the GUID, not on the number.
-    """
-    if scene.site_id is None:
-        return 1
-    same_season = Scene.objects.filter(site_id=scene.site_id)
-    if scene.release_date is None:
-        earlier = same_season.filter(release_date__isnull=True, tpdb_id__lt=scene.tpdb_id)
-    else:
-        earlier = same_season.filter(release_date__year=scene.release_date.year).filter(
-            Q(release_date__lt=scene.release_date) | Q(release_date=scene.release_date, tpdb_id__lt=scene.tpdb_id)
-        )
-    return earlier.count() + 1
-
-
-def season_year(scene: Scene) -> int:
-    return scene.release_date.year if scene.release_date else UNDATED_SEASON
-
-
 def _parse_for_provider(rating_key: str, provider: Provider) -> RatingKey:
     key = ratingkeys.parse(rating_key)
     allowed = ("site", "season", "scene") if provider == "tv" else ("movie", "scene")
@@ -359,196 +310,16 @@ def _parse_for_provider(rating_key: str, provider: Provider) -> RatingKey:
     return key
 
 
-def _season_scenes(site: Site, year: int) -> QuerySet[Scene]:
-    scenes = Scene.objects.filter(site=site)
-    if year == UNDATED_SEASON:
-        return scenes.filter(release_date__isnull=True).order_by("tpdb_id")
-    return scenes.filter(release_date__year=year).order_by("release_date", "tpdb_id")
-
-
 def _seasons_of(site: Site) -> list[SeasonNode]:
-    """A show's seasons: its years that have scenes, from one GROUP BY query (ExtractYear + Min)."""
-    rows = (
-        Scene.objects.filter(site=site)
-        .annotate(season=ExtractYear("release_date"))
-        .values("season")
-        .annotate(first_release=Min("release_date"))
-        .order_by(F("season").asc(nulls_first=True))
-    )
-    return [
-        SeasonNode(site=site, year=row["season"] or UNDATED_SEASON, first_release=row["first_release"]) for row in rows
-    ]
-
-
-def _first_release(site: Site, *, year: int | None = None) -> datetime.date | None:
-    scenes = Scene.objects.filter(site=site)
-    if year == UNDATED_SEASON:
-        return None
-    if year is not None:
-        scenes = scenes.filter(release_date__year=year)
-    first: datetime.date | None = scenes.aggregate(first=Min("release_date"))["first"]
-    return first
-
-
-def _site_art(site: Site) -> str:
-    """TPDB sites have no background: use the newest scene's background as the show's art."""
-    url = (
-        Scene.objects.filter(site=site, release_date__isnull=False)
-        .exclude(background_url="")
-        .order_by("-release_date")
-        .values_list("background_url", flat=True)
-        .first()
-    )
-    return url or ""
-
-
-def _with_credits(scenes: QuerySet[Scene]) -> QuerySet[Scene]:
-    credits = ScenePerformer.objects.select_related("performer__parent").order_by("order", "id")
-    return scenes.prefetch_related(Prefetch("credits", queryset=credits))
+    return [SeasonNode(site=site, year=s.year, first_release=s.first_release) for s in site_seasons(site=site)]
 
 
 def _site_get(key: RatingKey) -> Site:
-    """A site by our slug, else its TPDB numeric id, else its TPDB uuid; fetched from TPDB by id/uuid if not stored."""
-    value = key.value
-    is_numeric = value.isdigit() and len(value) <= 18  # a longer number fits no bigint, so no TPDB id
-    lookup = Q(slug=value)
-    if is_numeric:
-        lookup |= Q(tpdb_numeric_id=int(value))
-    if ratingkeys.is_uuid(value):
-        lookup |= Q(tpdb_id=uuid.UUID(value))
-    sites = list(Site.objects.filter(lookup).select_related("network", "parent"))
-    by_slug = [site for site in sites if site.slug == value]
-    if by_slug or sites:
-        return (by_slug or sites)[0]
-    if key.kind == "season" or not (is_numeric or ratingkeys.is_uuid(value)):
-        raise Http404(f"Unknown ratingKey '{key}'.")
-    fetched: Site = _fetch_and_store("site", value, is_stored=False)
-    return fetched
-
-
-def _scene_get(key: RatingKey) -> Scene:
-    scene = _with_credits(Scene.objects.select_related("site__network", "site__parent")).filter(tpdb_id=key.value)
-    found = scene.first()
-    if found is not None and _completed("scene", found):
-        found = scene.first()
-    if found is not None:
-        _queue_refresh_if_stale(found)
-        return found
-    _fetch_and_store("scene", key.value, is_stored=False)
-    return _fetched_or_unavailable("scene", key, scene.first())
-
-
-def _movie_get(key: RatingKey) -> Movie:
-    credits = MoviePerformer.objects.select_related("performer__parent").order_by("order", "id")
-    movies = Movie.objects.select_related("site").prefetch_related(Prefetch("credits", queryset=credits))
-    found = movies.filter(tpdb_id=key.value).first()
-    if found is not None and _completed("movie", found):
-        found = movies.filter(tpdb_id=key.value).first()
-    if found is not None:
-        _queue_refresh_if_stale(found)
-        return found
-    _fetch_and_store("movie", key.value, is_stored=False)
-    return _fetched_or_unavailable("movie", key, movies.filter(tpdb_id=key.value).first())
-
-
-def _fetched_or_unavailable(kind: str, key: RatingKey, item: M | None) -> M:
-    """The row TPDB's answer was stored as; an answer about another id (nothing stored under ours) is a 503."""
-    if item is None:
-        logger.warning("TPDB answered the %s %s with another item; treated as unavailable", kind, key.value)
-        raise TPDBUnavailable(f"TPDB answered the {kind} '{key.value}' with another item; try again later.")
-    return item
-
-
-def _completed(kind: Literal["scene", "movie"], item: Scene | Movie) -> bool:
-    """Fetch the detail of a row stored from a search item (no tags, no directors) before Plex first reads it, since
-    Plex keeps what it gets; True when the row was updated. TPDB failing (or a try in the last 10 minutes) serves the
-    stored row as it is."""
-    if item.is_complete or item.is_missing_upstream or not cache.add(f"complete-tried:{kind}:{item.pk}", 1, 600):
-        return False
-    try:
-        _fetch_and_store(kind, str(item.tpdb_id), is_stored=True)
-    except (Http404, TPDBUnavailable):
-        return False
-    return True
-
-
-def _queue_refresh_if_stale(item: Scene | Movie) -> None:
-    """Serve a stored item as it is, but past its TTL queue one background refresh (at most one per REFRESH_GUARD_S).
-
-    TPDB being down never delays or fails the answer: the refresh runs in Celery, which retries it with backoff.
-    """
-    is_scene = isinstance(item, Scene)
-    ttl_s = settings.CACHE_TTL_SCENE_DETAIL if is_scene else settings.CACHE_TTL_MOVIE_DETAIL
-    if item.is_missing_upstream:
-        return
-    fresh_for_s = (item.fetched_at - timezone.now()).total_seconds() + ttl_s
-    if fresh_for_s > 0:
-        answer_valid_for(fresh_for_s)  # a cached answer must not hide the moment the item goes stale
-        return
-    kind = "scene" if is_scene else "movie"
-    if not cache.add(f"refresh-queued:{kind}:{item.pk}", 1, timeout=REFRESH_GUARD_S):
-        return
-    try:
-        if is_scene:
-            enqueue(scene_refresh_task, scene_id=item.pk)
-        else:
-            enqueue(movie_refresh_task, movie_id=item.pk)
-    except Exception:  # a broker outage must not turn a servable answer into a 500
-        cache.delete(f"refresh-queued:{kind}:{item.pk}")
-        logger.warning("Could not queue the refresh of %s %s", kind, item.pk, exc_info=True)
+    """A show or season key's site; a season names a show we must already store, a show may be fetched."""
+    return site_get_or_fetch(ref=key.value, is_fetched=key.kind == "site")
 
 
 def _leaf_exists(key: RatingKey) -> None:
-    model: type[Scene] | type[Movie] = Scene if key.kind == "scene" else Movie
-    if not model.objects.filter(tpdb_id=key.value).exists():
-        raise Http404(f"Unknown ratingKey '{key}'.")
-
-
-_FETCH_AND_STORE: dict[str, Callable[..., Any]] = {
-    "site": site_fetch_from_tpdb,
-    "scene": scene_fetch_from_tpdb,
-    "movie": movie_fetch_from_tpdb,
-}
-
-
-def _fetch_and_store(kind: Literal["site", "scene", "movie"], tpdb_id: str, *, is_stored: bool) -> Any:
-    """Fetch one item TPDB has and we do not, store it, return the row. 404 from TPDB → Http404, remembered for
-    CACHE_TTL_NOT_FOUND so a repeat costs no call; failure → 503. A never-stored item spends the client's share."""
-    missing_key = cache_key("tpdb-missing", {"kind": kind, "id": tpdb_id.lower()})
-    if cache.get(missing_key):
-        raise Http404(f"TPDB has no {kind} '{tpdb_id}'.")
+    is_stored = scene_exists(tpdb_id=key.value) if key.kind == "scene" else movie_exists(tpdb_id=key.value)
     if not is_stored:
-        _spend_unknown_item_share()
-    try:
-        return _FETCH_AND_STORE[kind](ref=tpdb_id, lane="interactive")
-    except UpstreamNotFoundError as exc:
-        cache.set(missing_key, 1, timeout=settings.CACHE_TTL_NOT_FOUND)
-        raise Http404(f"TPDB has no {kind} '{tpdb_id}'.") from exc
-    except UpstreamError as exc:
-        logger.warning("Could not fetch %s %s from TPDB: %s", kind, tpdb_id, exc.__class__.__name__)
-        raise TPDBUnavailable(f"The {kind} is not stored yet and TPDB is unreachable; try again later.") from exc
-
-
-def _spend_unknown_item_share() -> None:
-    """One client address may spend at most TPDB_UNKNOWN_ITEM_SHARE of the TPDB rate on items we do not store, so
-    strangers asking for made-up keys cannot take the whole bucket from Plex. Outside a web request, or from Plex's
-    own address: no limit."""
-    address = current_client_address()
-    share = settings.TPDB_UNKNOWN_ITEM_SHARE
-    if not address or share >= 1 or is_plex_server(address):
-        return  # Plex's own address (PLEX_SERVER_ADDRESSES) reads what it matched: never capped
-    per_minute = max(1, int(settings.TPDB_RATE_LIMIT * 60 * share))
-    limit = Limit(key=f"tpdb_unknown_{address}", requests=per_minute, period_s=60)
-    try:
-        verdict = sliding_window_hit([limit], now=time.time())
-    except REDIS_FAILURES:  # Redis unreachable (reported once by its guard): serving Plex matters more
-        return
-    except Exception:  # anything else from the counters: serving Plex still matters more than counting it
-        logger.warning("Unknown-item share counters failed; fetch admitted uncounted", exc_info=True)
-        return
-    if verdict.refused is not None:
-        wait_s = max(1, round(verdict.wait_s))
-        raise UnknownItemShareSpent(
-            "Too many lookups of items that are not stored yet from this address; try again later.",
-            extra={"retry_after": wait_s},
-        )
+        raise Http404(f"Unknown ratingKey '{key}'.")

@@ -23,20 +23,18 @@ only guard against runaway or hostile clients. Rates are read on every request, 
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import logging
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from tpdbprovider.core.redisconn import REDIS_FAILURES
+from tpdbprovider.core.security import is_plex_server
 from tpdbprovider.core.throttling import Limit, sliding_window_hit
 
 logger = logging.getLogger(__name__)
@@ -89,22 +87,3 @@ def _limit(scope: str, ident: str) -> Limit | None:
         return None
     requests, period = str(rate).split("/")
     return Limit(key=f"throttle_{scope}_{ident}", requests=int(requests), period_s=_PERIODS_S[period[0]])
-
-
-@functools.lru_cache(maxsize=1)
-def _plex_networks(addresses: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(a, strict=False) for a in addresses)
-
-
-def is_plex_server(ident: str) -> bool:
-    """True when the client address is one of PLEX_SERVER_ADDRESSES (read live, so overrides apply)."""
-    networks = _plex_networks(tuple(settings.PLEX_SERVER_ADDRESSES))
-    if not networks:
-        return False
-    try:
-        address = ipaddress.ip_address(ident.strip().split("%", 1)[0])
-    except ValueError:  # not an address (a proxy sent junk): an ordinary client
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:192.168.1.5 on a dual-stack socket
-    return any(address in network for network in networks)

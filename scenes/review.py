@@ -15,15 +15,17 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from movies.items import movie_get_or_fetch
 from movies.models import Movie
 from movies.services import movie_fetch_from_tpdb, movie_refresh_from_tpdb
+from scenes.items import scene_get_or_fetch
 from scenes.matching import MatchRequest, MatchResult, match_episode, match_movie
 from scenes.models import MatchDecision, MatchPin, ReviewItem, Scene
 from scenes.services import scene_fetch_from_tpdb, scene_refresh_from_tpdb
-from tpdbprovider.core.exceptions import ApplicationError
+from tpdbprovider.core.exceptions import ApplicationError, ItemNotFoundError, ItemUnavailableError
 from tpdbprovider.matching import ratingkeys
 from tpdbprovider.matching.parser import find_ref
-from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
+from tpdbprovider.tpdb.errors import TPDBNotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -219,20 +221,24 @@ def _item_for(*, rating_key: str, provider: str) -> Scene | Movie:
         raise ReviewError(f"'{rating_key[:80]}' is not a scene or movie rating key.")
     if provider == "tv" and key.kind == "movie":
         raise ReviewError("The TV provider can only pin scenes (Plex episodes).")
-    model: type[Scene] | type[Movie] = Scene if key.kind == "scene" else Movie
-    stored = model.objects.filter(tpdb_id=key.value).first()
-    if stored is not None and stored.tpdb_numeric_id is not None:
-        return stored
-    fetch = scene_fetch_from_tpdb if key.kind == "scene" else movie_fetch_from_tpdb
+    get_or_fetch = scene_get_or_fetch if key.kind == "scene" else movie_get_or_fetch
     try:
-        return fetch(ref=key.value)
-    except TPDBNotFoundError as exc:
+        item: Scene | Movie = get_or_fetch(ref=key.value)
+        if item.tpdb_numeric_id is None:  # a pin records the numeric id too: ask TPDB for it once more
+            try:
+                item = get_or_fetch(ref=key.value, is_forced=True)
+            except ItemUnavailableError as exc:
+                logger.warning("Pinning %s without its numeric id: TPDB failed (%s)", key, _cause(exc))
+    except ItemNotFoundError as exc:
         raise ReviewError(f"TPDB has no {key.kind} {key.value}.") from exc
-    except TPDBError as exc:
-        if stored is None:
-            raise ReviewError(f"TPDB could not be reached ({exc.__class__.__name__}); try again later.") from exc
-        logger.warning("Pinning %s without its numeric id: TPDB failed (%s)", key, exc.__class__.__name__)
-        return stored
+    except ItemUnavailableError as exc:
+        raise ReviewError(f"TPDB could not be reached ({_cause(exc)}); try again later.") from exc
+    return item
+
+
+def _cause(exc: Exception) -> str:
+    """The name of the upstream error behind a core exception (or of the exception itself)."""
+    return (exc.__cause__ or exc).__class__.__name__
 
 
 def _rating_key_of(item: Scene | Movie) -> str:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Min, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import ExtractYear, RowNumber
 
-from scenes.models import MediaFields, Performer, Scene
+from scenes.models import MediaFields, Scene, ScenePerformer
+from sites.models import Site
+from tpdbprovider.matching.ratingkeys import UNDATED_SEASON
 
 
 def _uuid_or_none(value: str | uuid.UUID) -> uuid.UUID | None:
@@ -27,14 +31,25 @@ def scene_get(*, tpdb_id: str | uuid.UUID | None = None, scene_id: int | None = 
     return Scene.objects.select_related("site").filter(tpdb_id=key).first() if key else None
 
 
-def scene_with_credits(*, tpdb_id: str | uuid.UUID) -> Scene | None:
-    """A scene with its site and ordered credits (performer and parent) loaded in three queries."""
+def scenes_with_credits(scenes: QuerySet[Scene]) -> QuerySet[Scene]:
+    """``scenes`` with their credits in credit order, each with its performer and parent: one extra query."""
+    credits = ScenePerformer.objects.select_related("performer__parent").order_by("order", "id")
+    return scenes.prefetch_related(Prefetch("credits", queryset=credits))
+
+
+def scene_with_credits(*, tpdb_id: str | uuid.UUID | None = None, slug: str | None = None) -> Scene | None:
+    """A scene by TPDB uuid (or by its TPDB slug) with its site (network, parent) and ordered credits (performer,
+    parent) loaded in two queries; None when absent or the uuid is malformed."""
+    scenes = Scene.objects.select_related("site__network", "site__parent")
+    if slug is not None:
+        return scenes_with_credits(scenes.filter(slug=slug)).first() if slug else None
+    key = _uuid_or_none(tpdb_id) if tpdb_id is not None else None
+    return scenes_with_credits(scenes.filter(tpdb_id=key)).first() if key else None
+
+
+def scene_exists(*, tpdb_id: str | uuid.UUID) -> bool:
     key = _uuid_or_none(tpdb_id)
-    if key is None:
-        return None
-    return (
-        Scene.objects.select_related("site").prefetch_related("credits__performer__parent").filter(tpdb_id=key).first()
-    )
+    return key is not None and Scene.objects.filter(tpdb_id=key).exists()
 
 
 def scenes_for_site_dates(*, site_ids: Iterable[int], dates_from: dt.date, dates_to: dt.date) -> QuerySet[Scene]:
@@ -42,9 +57,91 @@ def scenes_for_site_dates(*, site_ids: Iterable[int], dates_from: dt.date, dates
     return Scene.objects.filter(site_id__in=list(site_ids), release_date__range=(dates_from, dates_to))
 
 
-def performer_get(*, tpdb_id: str | uuid.UUID) -> Performer | None:
-    key = _uuid_or_none(tpdb_id)
-    return Performer.objects.filter(tpdb_id=key).first() if key else None
+# --- a site's scenes as a show: seasons by release year, episodes by (release_date, tpdb_id) --------------------
+
+
+@dataclass(frozen=True)
+class Season:
+    year: int  # UNDATED_SEASON (0) for the scenes without a release date
+    first_release: dt.date | None
+
+
+def season_year(scene: Scene) -> int:
+    return scene.release_date.year if scene.release_date else UNDATED_SEASON
+
+
+def site_seasons(*, site: Site) -> list[Season]:
+    """A site's seasons: the years that have scenes, undated first, from one GROUP BY query (ExtractYear + Min)."""
+    rows = (
+        Scene.objects.filter(site=site)
+        .annotate(season=ExtractYear("release_date"))
+        .values("season")
+        .annotate(first_release=Min("release_date"))
+        .order_by(F("season").asc(nulls_first=True))
+    )
+    return [Season(year=row["season"] or UNDATED_SEASON, first_release=row["first_release"]) for row in rows]
+
+
+def site_first_release(*, site: Site, year: int | None = None) -> dt.date | None:
+    """The earliest release date of the site's scenes (of one season with ``year``; None for the undated one)."""
+    if year == UNDATED_SEASON:
+        return None
+    scenes = Scene.objects.filter(site=site)
+    if year is not None:
+        scenes = scenes.filter(release_date__year=year)
+    first: dt.date | None = scenes.aggregate(first=Min("release_date"))["first"]
+    return first
+
+
+def site_art_url(*, site: Site) -> str:
+    """TPDB sites have no background: the newest dated scene's background stands in as the site's art ("" if none)."""
+    url = (
+        Scene.objects.filter(site=site, release_date__isnull=False)
+        .exclude(background_url="")
+        .order_by("-release_date")
+        .values_list("background_url", flat=True)
+        .first()
+    )
+    return url or ""
+
+
+def season_scenes(*, site: Site, year: int) -> QuerySet[Scene]:
+    """One season's scenes in episode order: by release date then uuid, or by uuid for the undated season."""
+    scenes = Scene.objects.filter(site=site)
+    if year == UNDATED_SEASON:
+        return scenes.filter(release_date__isnull=True).order_by("tpdb_id")
+    return scenes.filter(release_date__year=year).order_by("release_date", "tpdb_id")
+
+
+def site_episodes(*, site: Site) -> QuerySet[Scene]:
+    """Every scene of the site, season by season (undated first), each annotated with its ``episode_index``."""
+    ranked = Scene.objects.filter(site=site).annotate(
+        episode_index=Window(
+            RowNumber(),
+            partition_by=[ExtractYear("release_date")],
+            order_by=[F("release_date").asc(), F("tpdb_id").asc()],
+        )
+    )
+    return ranked.order_by(F("release_date").asc(nulls_first=True), "tpdb_id")
+
+
+def scene_episode_index(*, scene: Scene) -> int:
+    """1-based ordinal of a scene inside its (site, year), ordered by (release_date, tpdb_id); one COUNT query.
+
+    Plex needs a number per episode and TPDB has none (spec §8.1). Ordering by date, then uuid as the tie-break,
+    gives every scene a stable place; a scene back-filled later may shift the numbers after it, which is harmless
+    because PMS keys episodes on the GUID, not on the number.
+    """
+    if scene.site_id is None:
+        return 1
+    same_season = Scene.objects.filter(site_id=scene.site_id)
+    if scene.release_date is None:
+        earlier = same_season.filter(release_date__isnull=True, tpdb_id__lt=scene.tpdb_id)
+    else:
+        earlier = same_season.filter(release_date__year=scene.release_date.year).filter(
+            Q(release_date__lt=scene.release_date) | Q(release_date=scene.release_date, tpdb_id__lt=scene.tpdb_id)
+        )
+    return earlier.count() + 1
 
 
 # Refresh policy: incomplete rows (seen only in a search) hourly, recent releases daily (TPDB fills them in over

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.db.models import Model
 from django.utils import timezone
 
+from movies.models import Movie
 from scenes.edits import PERFORMERS, is_locked, values_without_locked
 from scenes.models import MatchPin, MediaFields, Performer, Scene, ScenePerformer
+from scenes.selectors import media_stale
 from sites.models import Site
 from sites.selectors import site_get_by_tpdb_numeric_id
 from sites.services import site_upsert_from_tpdb
 from tpdbprovider.core.db import retry_on_conflict
+from tpdbprovider.core.exceptions import UpstreamError, UpstreamNotFoundError
 from tpdbprovider.core.models import fit_to_column
 from tpdbprovider.matching.parser import tpdb_ref_id
 from tpdbprovider.tpdb.client import tpdb_client
@@ -183,3 +188,48 @@ def media_refresh_from_tpdb(*, item: M, fetch: Callable[..., M], lane: str) -> M
         media_mark_missing_upstream(item=item)
         MatchPin.objects.filter(tpdb_id=item.tpdb_id).update(is_needs_rematch=True, updated_at=timezone.now())
         raise
+
+
+STALE_BATCH = 1000  # per run and kind: well inside the background lane's share of 2 requests/s in an hour
+
+
+@dataclass
+class StaleRefreshSummary:
+    scenes: int = 0  # due, at most ``limit``
+    movies: int = 0
+    refreshed: int = 0
+    missing: int = 0  # TPDB answered 404: flagged missing upstream, pins flagged for a rematch
+    failures: list[str] = field(default_factory=list)  # "<kind> <uuid>: <message>" per TPDB failure
+
+
+def media_stale_refresh(
+    *,
+    refresh: Callable[[Scene | Movie], object] | None,
+    older_than: datetime.timedelta | None = None,
+    limit: int = STALE_BATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> StaleRefreshSummary:
+    """Refresh what is stale: every scene and movie due by the policy of ``scenes.selectors.media_stale`` (or older
+    than ``older_than``), at most ``limit`` of each, oldest fetch first, handed to ``refresh``.
+
+    The hourly task's ``refresh`` queues one refresh task per item; ``refresh_stale``'s refetches in the process
+    (``scenes.items.media_refresh_now``). ``refresh=None`` only counts (a dry run). TPDB failures are counted, never raised."""
+    now = timezone.now()
+    scenes = list(media_stale(model=Scene, now=now, older_than=older_than)[:limit])
+    movies = list(media_stale(model=Movie, now=now, older_than=older_than)[:limit])
+    summary = StaleRefreshSummary(scenes=len(scenes), movies=len(movies))
+    if refresh is None:
+        return summary
+    items: list[Scene | Movie] = [*scenes, *movies]
+    for done, item in enumerate(items, start=1):
+        try:
+            refresh(item)
+            summary.refreshed += 1
+        except UpstreamNotFoundError:
+            summary.missing += 1
+        except UpstreamError as exc:
+            kind = "scene" if isinstance(item, Scene) else "movie"
+            summary.failures.append(f"{kind} {item.tpdb_id}: {exc.message}")
+        if progress:
+            progress(done, len(items))
+    return summary

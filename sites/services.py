@@ -20,9 +20,11 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from sites.models import Site, SiteAlias, SiteListSync, SiteYearSync
-from sites.selectors import site_list_synced_at
+from sites.selectors import site_get_by_ref, site_list_synced_at, site_ref_is_tpdb_id
 from tpdbprovider.core.cache import SITE_LIST, cache_service
 from tpdbprovider.core.db import retry_on_conflict
+from tpdbprovider.core.exceptions import ItemNotFoundError
+from tpdbprovider.core.fetching import fetch_and_store
 from tpdbprovider.core.models import fit_to_column
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.matching.parser import normalize_key
@@ -108,6 +110,21 @@ def _related_site(*, tpdb_numeric_id: int | None, own_id: int) -> Site | None:
 def site_fetch_from_tpdb(*, ref: str, lane: str = "interactive") -> Site:
     """Fetch one site by TPDB numeric id or uuid and store it."""
     return site_upsert_from_tpdb(data=tpdb_client(lane=lane).get_site(ref))
+
+
+def site_get_or_fetch(*, ref: str, is_fetched: bool = True, lane: str = "interactive") -> Site:
+    """The site ``ref`` names (our slug, its TPDB numeric id or uuid), fetched from TPDB and stored when it is not.
+
+    ``is_fetched=False`` only looks (a season key names a show we must already have). Raises ItemNotFoundError (unknown here and at TPDB, or not a TPDB id) and
+    ItemUnavailableError (not stored, TPDB failing); see ``tpdbprovider.core.fetching.fetch_and_store``."""
+    ref = ref.strip()
+    site = site_get_by_ref(ref=ref) if ref else None
+    if site is not None:
+        return site
+    if not is_fetched or not site_ref_is_tpdb_id(ref=ref):
+        raise ItemNotFoundError(f"Unknown site '{ref[:120]}'.")
+    fetched: Site = fetch_and_store("site", ref, lambda: site_fetch_from_tpdb(ref=ref, lane=lane), is_stored=False)
+    return fetched
 
 
 def site_mark_missing_upstream(*, site: Site) -> None:

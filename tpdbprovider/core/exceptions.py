@@ -32,3 +32,23 @@ class UpstreamRateLimitedError(UpstreamError):
     """The metadata source is rate limiting us: wait ``retry_after`` seconds."""
 
     retry_after: float
+
+
+class ItemNotFoundError(ApplicationError):
+    """The item is neither stored nor known to the metadata source (or the key names nothing): 404."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class ItemUnavailableError(ApplicationError):
+    """The item is not stored and the metadata source could not be asked: 503, never a 500."""
+
+    status_code = 503
+    code = "tpdb_unavailable"
+
+
+class UnknownItemShareSpentError(ItemUnavailableError):
+    """This client has used its share of metadata-source calls for items we do not store: 503 with Retry-After."""
+
+    code = "tpdb_share_spent"

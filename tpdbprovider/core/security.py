@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -46,6 +47,25 @@ def client_address(request: HttpRequest) -> str | None:
 def current_client_address() -> str:
     """The address of the web request being served; "" outside one (tasks, commands)."""
     return client_address_var.get()
+
+
+@functools.lru_cache(maxsize=1)
+def _plex_networks(addresses: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(a, strict=False) for a in addresses)
+
+
+def is_plex_server(ident: str) -> bool:
+    """True when the client address is one of PLEX_SERVER_ADDRESSES (read live, so overrides apply)."""
+    networks = _plex_networks(tuple(settings.PLEX_SERVER_ADDRESSES))
+    if not networks:
+        return False
+    try:
+        address = ipaddress.ip_address(ident.strip().split("%", 1)[0])
+    except ValueError:  # not an address (a proxy sent junk): an ordinary client
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:192.168.1.5 on a dual-stack socket
+    return any(address in network for network in networks)
 
 
 def is_provider_path(path: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from tpdbprovider.core.exceptions import ItemNotFoundError, ItemUnavailableError
 from tpdbprovider.matching.parser import tpdb_ref_id
 from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
 
@@ -20,9 +21,9 @@ class TPDBCommand(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
         try:
             return super().execute(*args, **options)
-        except TPDBNotFoundError as exc:
+        except (TPDBNotFoundError, ItemNotFoundError) as exc:
             raise CommandError(f"Not found on TPDB: {exc.message}") from None
-        except TPDBError as exc:
+        except (TPDBError, ItemUnavailableError) as exc:
             raise CommandError(f"TPDB failed: {exc.message}") from None
 
     @contextmanager

@@ -1,6 +1,6 @@
 from typing import Any
 
-from movies.services import movie_fetch_from_tpdb
+from movies.items import movie_get_or_fetch
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.commands import FetchOneCommand
 
@@ -13,4 +13,4 @@ class Command(FetchOneCommand):
         return tpdb_client(lane="background").get_movie(ref)
 
     def store(self, ref: str) -> Any:
-        return movie_fetch_from_tpdb(ref=ref, lane="background")
+        return movie_get_or_fetch(ref=ref, is_forced=True, lane="background")

@@ -1,6 +1,6 @@
 from typing import Any
 
-from scenes.services import scene_fetch_from_tpdb
+from scenes.items import scene_get_or_fetch
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.commands import FetchOneCommand
 
@@ -13,4 +13,4 @@ class Command(FetchOneCommand):
         return tpdb_client(lane="background").get_scene(ref)
 
     def store(self, ref: str) -> Any:
-        return scene_fetch_from_tpdb(ref=ref, lane="background")
+        return scene_get_or_fetch(ref=ref, is_forced=True, lane="background")

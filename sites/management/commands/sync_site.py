@@ -2,8 +2,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from sites.selectors import site_get_by_key
-from sites.services import site_fetch_from_tpdb, site_year_prefetch
+from sites.services import site_get_or_fetch, site_year_prefetch
 from tpdbprovider.tpdb.commands import TPDBCommand
 
 
@@ -21,9 +20,7 @@ class Command(TPDBCommand):
             raise CommandError("Give a site slug, numeric id or uuid.")
         if year is not None and not 1900 <= year <= 2100:
             raise CommandError("--year must be between 1900 and 2100.")
-        site = site_get_by_key(key=key)
-        if site is None:
-            site = site_fetch_from_tpdb(ref=key, lane="background")
+        site = site_get_or_fetch(ref=key.lower(), lane="background")  # slugs are lower-case
         with self.progress(f"{site.name} {year or 'all years'}") as progress:
             count = site_year_prefetch(site=site, year=year, is_dry_run=options["dry_run"], progress=progress)
         prefix = "would store" if options["dry_run"] else "stored"
