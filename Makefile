@@ -53,9 +53,9 @@ test-sqlite: install
 
 test-postgres: install
 	@echo "== tests on PostgreSQL ($(TEST_POSTGRES_URL)) with Redis ($(TEST_REDIS_URL)) =="
-	@if ! $(PY) -c "import psycopg,sys; psycopg.connect('$(TEST_POSTGRES_URL)', connect_timeout=2).close()" 2>/dev/null; then \
+	@if ! $(PY) -c "import psycopg,sys; psycopg.connect('$(TEST_POSTGRES_URL)', dbname='postgres', connect_timeout=2).close()" 2>/dev/null; then \
 	  if [ -n "$(REQUIRE_POSTGRES)" ]; then echo "PostgreSQL is not reachable at $(TEST_POSTGRES_URL)" >&2; exit 1; fi; \
-	  echo "skipped: no PostgreSQL at $(TEST_POSTGRES_URL) (set TEST_POSTGRES_URL, or REQUIRE_POSTGRES=1 to fail)"; exit 0; \
+	  echo "skipped: no PostgreSQL server at $(TEST_POSTGRES_URL) (set TEST_POSTGRES_URL, or REQUIRE_POSTGRES=1 to fail)"; exit 0; \
 	fi; \
 	TEST_DATABASE_URL=$(TEST_POSTGRES_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) sh -c '$(PYTEST_RUN)'
 
