@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
-
 from movies.models import Movie
 from movies.selectors import movie_with_credits
 from movies.services import movie_fetch_from_tpdb
 from movies.tasks import movie_refresh
-from tpdbprovider.core.exceptions import ItemUnavailableError
-from tpdbprovider.core.fetching import complete_if_thin, fetch_and_store, queue_refresh_if_stale
+from tpdbprovider.core.fetching import MediaKind, media_get_or_fetch
 from tpdbprovider.matching.ratingkeys import is_uuid
 
 logger = logging.getLogger(__name__)
+MOVIES: MediaKind[Movie] = MediaKind(
+    name="movie",
+    find=movie_with_credits,
+    fetch=movie_fetch_from_tpdb,
+    refresh_task=movie_refresh,
+    refresh_task_arg="movie_id",
+    ttl_setting="CACHE_TTL_MOVIE_DETAIL",
+)
 
 
 def movie_get_or_fetch(*, ref: str, is_forced: bool = False, lane: str = "interactive") -> Movie:
@@ -25,23 +30,4 @@ def movie_get_or_fetch(*, ref: str, is_forced: bool = False, lane: str = "intera
     A stored movie is served as it is, except that a thin one (stored from a search) is completed on its first read
     and a stale one queues one background refresh. ``is_forced`` fetches even a stored movie (``sync_movie``). Raises
     ItemNotFoundError and ItemUnavailableError (tpdbprovider.core.exceptions)."""
-    found = movie_with_credits(tpdb_id=ref) if is_uuid(ref) else movie_with_credits(slug=ref)
-    if found is not None and not is_forced:
-        if complete_if_thin("movie", found, lambda: movie_fetch_from_tpdb(ref=ref, lane=lane)):
-            found = movie_with_credits(tpdb_id=found.tpdb_id)
-        if found is not None:
-            ttl_s = settings.CACHE_TTL_MOVIE_DETAIL
-            queue_refresh_if_stale("movie", found, ttl_s=ttl_s, task=movie_refresh, movie_id=found.pk)
-            return found
-    fetched: Movie = fetch_and_store(
-        "movie",
-        ref,
-        lambda: movie_fetch_from_tpdb(ref=ref, lane=lane),
-        is_stored=found is not None,
-        is_forced=is_forced,
-    )
-    stored = movie_with_credits(tpdb_id=ref if is_uuid(ref) else fetched.tpdb_id)
-    if stored is None:  # TPDB answered about another id: nothing is stored under ours
-        logger.warning("TPDB answered the movie %s with another item; treated as unavailable", ref)
-        raise ItemUnavailableError(f"TPDB answered the movie '{ref}' with another item; try again later.")
-    return stored
+    return media_get_or_fetch(MOVIES, ref=ref, is_uuid=is_uuid(ref), is_forced=is_forced, lane=lane)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from celery import Task
 from django.conf import settings
@@ -40,13 +41,18 @@ COMPLETE_RETRY_S = 600  # a thin row whose completion failed is served as it is 
 
 
 class StoredMedia(Protocol):
-    """What the stored-row rules read of a scene or movie row."""
+    """What the stored-row rules read of a scene or movie row (read-only: ``pk`` is a property on models)."""
 
-    pk: Any
-    tpdb_id: Any
-    fetched_at: Any
-    is_complete: bool
-    is_missing_upstream: bool
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def tpdb_id(self) -> Any: ...
+    @property
+    def fetched_at(self) -> Any: ...
+    @property
+    def is_complete(self) -> bool: ...
+    @property
+    def is_missing_upstream(self) -> bool: ...
 
 
 def fetch_and_store(kind: str, tpdb_id: str, fetch: Callable[[], T], *, is_stored: bool, is_forced: bool = False) -> T:
@@ -127,3 +133,43 @@ def _spend_unknown_item_share() -> None:
             "Too many lookups of items that are not stored yet from this address; try again later.",
             extra={"retry_after": wait_s},
         )
+
+
+M = TypeVar("M")  # a scene or movie row (a StoredMedia; model fields do not satisfy a Protocol bound in mypy)
+
+
+@dataclass(frozen=True)
+class MediaKind(Generic[M]):
+    """How one kind of stored media (scenes, movies) is found, fetched and refreshed, for ``media_get_or_fetch``."""
+
+    name: str  # "scene", "movie": in log lines and error texts
+    find: Callable[..., M | None]  # find(tpdb_id=…) or find(slug=…): the stored row with what its answers read
+    fetch: Callable[..., M]  # fetch(ref=…, lane=…): fetch one item from TPDB and store it
+    refresh_task: Task[..., Any]
+    refresh_task_arg: str  # the task's keyword for the row's primary key
+    ttl_setting: str  # how old a stored row may get before a refresh is queued (a CACHE_TTL_* setting's name)
+
+
+def media_get_or_fetch(kind: MediaKind[M], *, ref: str, is_uuid: bool, is_forced: bool, lane: str) -> M:
+    """The row ``ref`` (a TPDB uuid, or a slug) names. A stored row is served as it is, except that a thin one (stored
+    from a search) is completed on its first read and a stale one queues one background refresh; ``is_forced``
+    fetches even a stored row. Raises ItemNotFoundError and ItemUnavailableError."""
+    found = kind.find(tpdb_id=ref) if is_uuid else kind.find(slug=ref)
+    if found is not None and not is_forced:
+        if complete_if_thin(kind.name, cast(StoredMedia, found), lambda: kind.fetch(ref=ref, lane=lane)):
+            found = kind.find(tpdb_id=cast(StoredMedia, found).tpdb_id)
+        if found is not None:
+            row = cast(StoredMedia, found)
+            ttl_s = getattr(settings, kind.ttl_setting)
+            queue_refresh_if_stale(
+                kind.name, row, ttl_s=ttl_s, task=kind.refresh_task, **{kind.refresh_task_arg: row.pk}
+            )
+            return found
+    fetched = fetch_and_store(
+        kind.name, ref, lambda: kind.fetch(ref=ref, lane=lane), is_stored=found is not None, is_forced=is_forced
+    )
+    stored = kind.find(tpdb_id=ref if is_uuid else cast(StoredMedia, fetched).tpdb_id)
+    if stored is None:  # TPDB answered about another id: nothing is stored under ours
+        logger.warning("TPDB answered the %s %s with another item; treated as unavailable", kind.name, ref)
+        raise ItemUnavailableError(f"TPDB answered the {kind.name} '{ref}' with another item; try again later.")
+    return stored
