@@ -15,10 +15,9 @@ from typing import Any
 from django.core.cache import caches
 from django_redis.cache import RedisCache
 
-# KEYS: this window's and the last window's counter per limit, then the keys to read along. ARGV: the number of
-# limits, then per limit its size, the elapsed share of this window and the counter TTL. Returns 0 when every limit
-# admits (and counts) the request, else the 1-based index of the first limit that refuses; then the counts read, two
-# per limit; then the values of the keys read along (false when missing).
+# KEYS: this window's and the last window's counter per limit. ARGV: the number of limits, then per limit its size,
+# the elapsed share of this window and the counter TTL. Returns 0 when every limit admits (and counts) the request,
+# else the 1-based index of the first limit that refuses; then the counts read, two per limit.
 _LUA = """
 local n = tonumber(ARGV[1])
 local counts = {}
@@ -37,7 +36,6 @@ if refused == 0 then
   end
 end
 table.insert(counts, 1, refused)
-for i = 2 * n + 1, #KEYS do table.insert(counts, redis.call('GET', KEYS[i])) end
 return counts
 """
 
@@ -54,11 +52,10 @@ class Limit:
 @dataclass(frozen=True)
 class Verdict:
     """``refused`` is the first limit that refused the request (None: admitted and counted); ``wait_s`` is when it
-    would admit one more; ``values`` holds the integer keys asked to be read along (None when missing)."""
+    would admit one more."""
 
     refused: Limit | None
     wait_s: float = 0.0
-    values: tuple[int | None, ...] = ()
 
 
 def _window(limit: Limit, now: float) -> tuple[str, str, float]:
@@ -69,27 +66,23 @@ def _window(limit: Limit, now: float) -> tuple[str, str, float]:
 _script: dict[str, Any] = {}  # one redis-py Script (EVALSHA: the body is sent once per server)
 
 
-def sliding_window_hit(limits: list[Limit], *, now: float, read_along: tuple[str, ...] = ()) -> Verdict:
-    """Count one request against every limit, or against none when any of them refuses it. ``read_along`` names
-    integer cache keys to fetch in the same round trip (the caller saves one of its own)."""
+def sliding_window_hit(limits: list[Limit], *, now: float) -> Verdict:
+    """Count one request against every limit, or against none when any of them refuses it."""
     windows = [_window(limit, now) for limit in limits]
     counter_keys = [k for current, previous, _ in windows for k in (current, previous)]
     backend = caches["default"]
-    values: list[Any]
     if isinstance(backend, RedisCache):
         client = backend.client
-        keys = [client.make_key(k) for k in (*counter_keys, *read_along)]
+        keys = [client.make_key(k) for k in counter_keys]
         args: list[float | int] = [len(limits)]
         for limit, (_, _, elapsed) in zip(limits, windows, strict=True):
             args += [limit.requests, elapsed, 2 * limit.period_s]
         redis = client.get_client(write=True)
         script = _script.get("sliding_window") or _script.setdefault("sliding_window", redis.register_script(_LUA))
         refused, *counts = script(keys=keys, args=args, client=redis)
-        counts, values = counts[: 2 * len(limits)], counts[2 * len(limits) :]
     else:
-        found = backend.get_many([*counter_keys, *read_along])
+        found = backend.get_many(counter_keys)
         counts = [found.get(k, 0) for k in counter_keys]
-        values = [found.get(k) for k in read_along]
         refused = next(
             (
                 i + 1
@@ -105,13 +98,12 @@ def sliding_window_hit(limits: list[Limit], *, now: float, read_along: tuple[str
                         backend.incr(current)
                     except ValueError:  # expired between add and incr
                         backend.add(current, 1, timeout=2 * limit.period_s)
-    read = tuple(int(v) if v not in (None, False) else None for v in values)
     if not refused:
-        return Verdict(refused=None, values=read)
+        return Verdict(refused=None)
     i = int(refused) - 1
     limit, elapsed = limits[i], windows[i][2]
     wait_s = _wait_s(limit, int(counts[2 * i]), int(counts[2 * i + 1]), elapsed)
-    return Verdict(refused=limit, wait_s=wait_s, values=read)
+    return Verdict(refused=limit, wait_s=wait_s)
 
 
 def _wait_s(limit: Limit, current: int, previous: int, elapsed: float) -> float:
