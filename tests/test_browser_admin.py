@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +15,10 @@ from rest_framework.test import APIClient
 from scenes.matching import MatchRequest, request_json, request_key_for
 from scenes.models import MatchDecision, MatchPin, Scene
 from sites.models import Site
+from tests.browser import chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOT = Path("/tmp/review_queue.png")
 MOVIE_MATCH = "/movie/library/metadata/matches"
 PASSWORD = "a-long-browser-test-password"
@@ -28,21 +26,8 @@ PASSWORD = "a-long-browser-test-password"
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists() and not shutil.which(Path(p).name)]
-    if missing:
-        pytest.skip(f"no headless browser: {', '.join(missing)} not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    options.add_argument("--window-size=1280,1400")
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
-    yield driver
-    driver.quit()
+    with chromium("--window-size=1280,1400") as driver:
+        yield driver
 
 
 def test_a_candidate_approved_in_the_browser_is_what_plex_gets_next(browser, live_server):
