@@ -1,4 +1,4 @@
-"""Scene tasks: refresh one scene, and the hourly fan-out over everything due for a refresh."""
+"""Scene tasks: refresh one scene, the hourly fan-out over everything due for a refresh, and a site-year prefetch."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from celery import Task, shared_task
 
 from movies.models import Movie
 from movies.tasks import movie_refresh
+from scenes.catalog import site_year_prefetch
 from scenes.models import Scene
 from scenes.selectors import scene_get
 from scenes.services import STALE_BATCH, media_stale_refresh, scene_refresh_from_tpdb
+from sites.models import Site
+from sites.services import site_mark_missing_upstream
+from sites.tasks import lock_held
 from tpdbprovider.core.locks import single_flight
 from tpdbprovider.core.tasks import TRANSIENT_RETRY, enqueue
 from tpdbprovider.tpdb.errors import TPDBNotFoundError
@@ -49,3 +53,20 @@ def _queue_refresh(item: Scene | Movie) -> None:
         enqueue(movie_refresh, movie_id=item.pk)
     else:
         enqueue(scene_refresh, scene_id=item.pk)
+
+
+# The name predates the move from sites.tasks: kept so messages queued by an older version still run.
+@shared_task(bind=True, acks_late=True, name="sites.tasks.site_year_prefetch", **TRANSIENT_RETRY)
+def site_year_prefetch_task(self: Task, site_id: int, year: int) -> str:
+    site = Site.objects.filter(pk=site_id).first()
+    if site is None:
+        return "gone"
+    with single_flight(f"site_year:{site_id}:{year}", ttl_s=1800) as is_acquired:
+        if not is_acquired:
+            return lock_held(self)
+        try:
+            count = run_with_tpdb_retries(self, lambda: site_year_prefetch(site=site, year=year))
+        except TPDBNotFoundError:
+            site_mark_missing_upstream(site=site)
+            return "missing upstream"
+    return f"stored {count}"

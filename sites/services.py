@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from sites.models import Site, SiteAlias, SiteListSync, SiteYearSync
+from sites.models import Site, SiteAlias, SiteListSync
 from sites.selectors import site_get_by_ref, site_list_synced_at, site_ref_is_tpdb_id
 from tpdbprovider.core.cache import SITE_LIST, cache_service
 from tpdbprovider.core.db import retry_on_conflict
@@ -220,49 +220,6 @@ def site_aliases_seed_defaults() -> int:
     ]
     SiteAlias.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
-
-
-def site_year_prefetch(
-    *,
-    site: Site,
-    year: int | None,
-    lane: str = "background",
-    is_dry_run: bool = False,
-    progress: ProgressFn | None = None,
-    max_pages: int | None = None,
-) -> int:
-    """Fetch and store every scene of ``site`` released in ``year`` (every year when None); returns how many.
-
-    With ``max_pages`` it stops early; a year counts as synced (``SiteYearSync``) only when every page was read."""
-    from scenes.services import scene_upsert_from_tpdb  # scenes.services imports this module
-
-    if site.tpdb_numeric_id is None:
-        return 0
-    client = tpdb_client(lane=lane)
-    seen = 0
-    page_no, last_page = 1, 1
-    while page_no <= last_page and (max_pages is None or page_no <= max_pages):
-        result = client.get_site_scenes(site.tpdb_numeric_id, page=page_no, per_page=100, year=year)
-        last_page = result.meta.last_page
-        wanted = [
-            data
-            for data in result.items
-            # TPDB may ignore the year filter; the date floor keeps later years out only partly
-            if year is None or data.date is None or data.date.year == year
-        ]
-        seen += len(wanted)
-        if not is_dry_run:
-            with transaction.atomic():  # one short write per page, never the whole site-year
-                for data in wanted:
-                    scene_upsert_from_tpdb(data=data)
-        if progress:
-            progress(seen, result.meta.total)
-        page_no += 1
-    if not is_dry_run and year is not None and page_no > last_page:
-        SiteYearSync.objects.update_or_create(
-            site=site, year=year, defaults={"synced_at": timezone.now(), "scene_count": seen}
-        )
-    return seen
 
 
 _INDEX_RECHECK_S = 10.0

@@ -17,12 +17,13 @@ from django.db import connection, connections
 
 from movies.models import Movie, MoviePerformer
 from movies.services import movie_upsert_from_tpdb
+from scenes.catalog import site_year_prefetch
 from scenes.matching import MatchRequest, match_episode
 from scenes.models import MatchDecision, MatchPin, Performer, Scene, ScenePerformer
 from scenes.review import pin_approve
 from scenes.services import performer_upsert_from_tpdb, scene_upsert_from_tpdb
 from sites.models import Site, SiteYearSync
-from sites.services import site_upsert_from_tpdb, site_year_prefetch
+from sites.services import site_upsert_from_tpdb
 from tpdbprovider.core.cache import SCENE_SEARCH, cache_service
 from tpdbprovider.core.models import CacheEntry
 from tpdbprovider.tpdb.schemas import TPDBPerformer, TPDBScene, TPDBSite

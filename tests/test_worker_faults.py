@@ -20,9 +20,9 @@ from django_redis import get_redis_connection
 
 from movies.tasks import movie_refresh
 from scenes.models import Scene
-from scenes.tasks import scene_refresh, stale_refresh
+from scenes.tasks import scene_refresh, site_year_prefetch_task, stale_refresh
 from sites.models import Site, SiteYearSync
-from sites.tasks import site_year_prefetch_task, sites_sync
+from sites.tasks import sites_sync
 from tests.fake_tpdb import FakeTPDB
 from tests.workers import celery_worker
 from tpdbprovider.celery import app

@@ -8,10 +8,10 @@ import logging
 from django.core.cache import cache
 
 from movies.models import Movie
+from scenes.catalog import site_year_prefetch
 from scenes.models import Scene
+from scenes.tasks import site_year_prefetch_task
 from sites.models import Site, SiteYearSync
-from sites.services import site_year_prefetch
-from sites.tasks import site_year_prefetch_task
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.tpdb.errors import TPDBError
 

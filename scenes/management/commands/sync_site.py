@@ -2,7 +2,8 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from sites.services import site_get_or_fetch, site_year_prefetch
+from scenes.catalog import site_year_prefetch
+from sites.services import site_get_or_fetch
 from tpdbprovider.tpdb.commands import TPDBCommand
 
 
