@@ -9,8 +9,8 @@ from typing import Any
 from django.core.signals import setting_changed
 from django.db.models import Model
 
-from movies.models import Movie, MoviePerformer
-from scenes.models import MatchDecision, MatchPin, MetadataPolicy, Performer, Scene, ScenePerformer, TagRule
+from movies.models import Movie, MoviePerformer, Performer
+from scenes.models import MatchDecision, MatchPin, MetadataPolicy, Scene, ScenePerformer, TagRule
 from sites.models import Site, SiteAlias
 from tpdbprovider.core.responsecache import invalidate_on_writes_to, response_cache_reset
 
