@@ -39,7 +39,7 @@ from scenes.review import (
     review_queue,
     review_search,
 )
-from tpdbprovider.tpdb.errors import TPDBError
+from tpdbprovider.core.exceptions import ItemUnavailableError
 
 
 class ScenePerformerInline(admin.TabularInline):
@@ -221,8 +221,9 @@ class ReviewItemAdmin(admin.ModelAdmin):
         if query:
             try:
                 results = review_search(provider="tv" if decision.provider == "tv" else "movie", query=query)
-            except TPDBError as exc:
-                self.message_user(request, f"TPDB search failed ({exc.__class__.__name__}).", messages.ERROR)
+            except ItemUnavailableError as exc:
+                cause = (exc.__cause__ or exc).__class__.__name__
+                self.message_user(request, f"TPDB search failed ({cause}).", messages.ERROR)
         candidates = list(decision.candidates or [])
         posters = review_candidate_posters(candidates=candidates)
         context = {
