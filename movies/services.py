@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from movies.models import Movie, MoviePerformer
-from scenes.services import (
+from movies.media import (
     credits_replace,
     media_mark_missing_upstream,
     media_refresh_from_tpdb,
     media_values_from_tpdb,
     site_for_tpdb_media,
 )
+from movies.models import Movie, MoviePerformer
 from tpdbprovider.core.db import retry_on_conflict
 from tpdbprovider.matching.parser import tpdb_ref_id
 from tpdbprovider.tpdb.client import tpdb_client
@@ -29,7 +29,7 @@ def movie_studio_from_site_name(*, name: str) -> str:
 def movie_upsert_from_tpdb(*, data: TPDBScene) -> Movie:
     """Create or update one movie with its site, cast and credits. Safe to repeat: keyed on tpdb_id."""
     existing = Movie.objects.select_for_update().filter(tpdb_id=data.id).first()
-    values = media_values_from_tpdb(data=data, existing=existing)
+    values = media_values_from_tpdb(data=data, model=Movie, existing=existing)
     if data.date is not None and "release_date" in values:  # a locked date keeps its year
         values["year"] = data.date.year
     site = site_for_tpdb_media(data=data)

@@ -1,4 +1,4 @@
-"""Which writes drop the cached Plex answers (``tpdbprovider.core.responsecache``): any write to a table an answer
+"""Which writes drop the cached Plex answers (``plexapi.responsecache``): any write to a table an answer
 is built from. The response cache watches those tables at the database boundary, so saves, bulk updates and
 deletes all count, and no service or model has to remember to invalidate."""
 
@@ -9,10 +9,10 @@ from typing import Any
 from django.core.signals import setting_changed
 from django.db.models import Model
 
-from movies.models import Movie, MoviePerformer
-from scenes.models import MatchDecision, MatchPin, MetadataPolicy, Performer, Scene, ScenePerformer, TagRule
+from movies.models import Movie, MoviePerformer, Performer
+from plexapi.responsecache import invalidate_on_writes_to, response_cache_reset
+from scenes.models import MatchDecision, MatchPin, MetadataPolicy, Scene, ScenePerformer, TagRule
 from sites.models import Site, SiteAlias
-from tpdbprovider.core.responsecache import invalidate_on_writes_to, response_cache_reset
 
 ANSWER_MODELS: tuple[type[Model], ...] = (
     Site,

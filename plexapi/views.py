@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from plexapi import services
+from plexapi.responsecache import request_key, serve
 from plexapi.serializers import (
     ErrorResponseDoc,
     ImageContainerResponseDoc,
@@ -37,7 +38,6 @@ from plexapi.services import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PAGE_START, P
 from plexapi.throttles import PlexRateThrottle, PlexSearchRateThrottle
 from scenes.matching import MatchRequest
 from tpdbprovider.core.health import health_report
-from tpdbprovider.core.responsecache import request_key, serve
 
 MAX_TEXT_CHARS = 4096
 START_HEADER = "X-Plex-Container-Start"
@@ -98,7 +98,7 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
 def response_cached(handler: Handler) -> Handler:
-    """Answer a repeated request from the response cache (``tpdbprovider.core.responsecache``). Throttles and content
+    """Answer a repeated request from the response cache (``plexapi.responsecache``). Throttles and content
     negotiation still run first; the key is everything the answer can depend on: the view, the path, the query
     string, the paging headers and the body."""
 

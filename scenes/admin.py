@@ -1,4 +1,4 @@
-"""Admin for scenes and performers, the review queue (pins) and the metadata policy (tag rules)."""
+"""Admin for scenes and their credits, the review queue (pins) and the metadata policy (tag rules)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,13 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from movies.models import Movie
+from movies.admin import LockedFieldsAdmin
+from movies.models import Performer
 from scenes import admin_operations  # noqa: F401  registers the cache admin and the operations pages
-from scenes.edits import PERFORMERS, media_fields_lock
 from scenes.models import (
     MatchDecision,
     MatchPin,
     MetadataPolicy,
-    Performer,
     ReviewItem,
     Scene,
     ScenePerformer,
@@ -40,46 +39,7 @@ from scenes.review import (
     review_queue,
     review_search,
 )
-from tpdbprovider.tpdb.errors import TPDBError
-
-
-class LockedFieldsForm(forms.ModelForm):
-    """A scene or movie form with one checkbox per locked field, to hand that field back to TPDB."""
-
-    unlock = forms.MultipleChoiceField(
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="Unlock",
-        help_text="Ticked fields take TPDB's value again on the next refresh.",
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        locked = self.instance.locked_fields or [] if self.instance.pk else []
-        self.fields["unlock"].choices = [(name, name) for name in locked]  # type: ignore[attr-defined]
-
-
-class LockedFieldsAdmin(admin.ModelAdmin):
-    """Scene and movie admin: a person's edits lock the fields they changed against TPDB refreshes (scenes.edits)."""
-
-    form = LockedFieldsForm
-    exclude = ("locked_fields",)
-
-    @admin.display(description="Locked fields")
-    def locked(self, obj: Scene | Movie) -> str:
-        return ", ".join(obj.locked_fields or ()) or "none"
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if change:
-            media_fields_lock(item=obj, edited=form.changed_data, unlocked=form.cleaned_data.get("unlock") or ())
-        super().save_model(request, obj, form, change)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        unlocked = form.cleaned_data.get("unlock") or ()
-        if change and PERFORMERS not in unlocked and any(formset.has_changed() for formset in formsets):
-            media_fields_lock(item=form.instance, edited=(PERFORMERS,))
-            form.instance.save(update_fields=["locked_fields", "updated_at"])
+from tpdbprovider.core.exceptions import ItemUnavailableError
 
 
 class ScenePerformerInline(admin.TabularInline):
@@ -107,14 +67,6 @@ class SceneAdmin(LockedFieldsAdmin):
     readonly_fields = ("tpdb_id", "locked", "created_at", "updated_at")
     inlines = (ScenePerformerInline,)
     list_select_related = ("site",)
-
-
-@admin.register(Performer)
-class PerformerAdmin(admin.ModelAdmin):
-    list_display = ("name", "disambiguation", "gender", "is_parent", "parent")
-    list_filter = ("gender", "is_parent")
-    search_fields = ("name", "slug", "=tpdb_id")
-    raw_id_fields = ("parent",)
 
 
 @admin.register(ScenePerformer)
@@ -269,8 +221,9 @@ class ReviewItemAdmin(admin.ModelAdmin):
         if query:
             try:
                 results = review_search(provider="tv" if decision.provider == "tv" else "movie", query=query)
-            except TPDBError as exc:
-                self.message_user(request, f"TPDB search failed ({exc.__class__.__name__}).", messages.ERROR)
+            except ItemUnavailableError as exc:
+                cause = (exc.__cause__ or exc).__class__.__name__
+                self.message_user(request, f"TPDB search failed ({cause}).", messages.ERROR)
         candidates = list(decision.candidates or [])
         posters = review_candidate_posters(candidates=candidates)
         context = {

@@ -23,9 +23,15 @@ from django.views.decorators.http import require_POST
 from scenes.review import ReviewError, item_refresh_now
 from tpdbprovider.core.breaker import get_breaker
 from tpdbprovider.core.cache import cache_service
+from tpdbprovider.core.exceptions import (
+    ItemNotFoundError,
+    ItemUnavailableError,
+    UnknownItemShareSpentError,
+    UpstreamError,
+    UpstreamNotFoundError,
+)
 from tpdbprovider.core.models import CacheEntry
 from tpdbprovider.core.ratelimit import get_limiter
-from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +71,19 @@ def refresh_item_view(request: HttpRequest) -> HttpResponse:
         item = item_refresh_now(rating_key=rating_key)
     except ReviewError as exc:
         messages.error(request, exc.message)
-    except TPDBNotFoundError:
+    except UpstreamNotFoundError:
         messages.warning(
             request,
             f"TPDB has no {rating_key} (404). A stored copy is kept and flagged missing upstream; "
             "its pins now need a rematch (see the review queue).",
         )
-    except TPDBError as exc:
-        messages.error(request, f"TPDB could not be reached ({exc.__class__.__name__}); try again later.")
+    except ItemNotFoundError:
+        messages.warning(request, f"TPDB has no {rating_key} (404), and nothing is stored for it.")
+    except UnknownItemShareSpentError as exc:
+        messages.error(request, exc.message)
+    except (UpstreamError, ItemUnavailableError) as exc:
+        cause = (exc.__cause__ or exc).__class__.__name__
+        messages.error(request, f"TPDB could not be reached ({cause}); try again later.")
     else:
         messages.success(request, f"Refreshed “{item.title}” from TPDB.")
     return HttpResponseRedirect(reverse(OPERATIONS_URL_NAME))

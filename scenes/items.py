@@ -36,8 +36,9 @@ def scene_get_or_fetch(*, ref: str, is_forced: bool = False, lane: str = "intera
     return media_get_or_fetch(SCENES, ref=ref, is_uuid=is_uuid(ref), is_forced=is_forced, lane=lane)
 
 
-def media_refresh_now(item: Scene | Movie) -> Scene | Movie:
-    """Refetch one stored scene or movie in this process (``refresh_stale``); TPDB's errors propagate."""
+def media_refresh_now(item: Scene | Movie, *, lane: str = "background") -> Scene | Movie:
+    """Refetch one stored scene or movie in this process through its kind's refresh service, the one the refresh
+    tasks run (``refresh_stale``; the admin's "refresh now" on the interactive lane); TPDB's errors propagate."""
     if isinstance(item, Movie):
-        return movie_refresh_from_tpdb(movie=item)
-    return scene_refresh_from_tpdb(scene=item)
+        return movie_refresh_from_tpdb(movie=item, lane=lane)
+    return scene_refresh_from_tpdb(scene=item, lane=lane)

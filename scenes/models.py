@@ -1,62 +1,13 @@
-"""Scenes, performers and their credits, plus the match decisions and pins the review queue works on."""
+"""Scenes and their credits, plus the match decisions and pins the review queue works on. The media base fields and
+the performers both kinds credit are movies.models'."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.db.models.functions import Lower
 
-from tpdbprovider.core.models import TimeStampedModel, TPDBRecord
-
-
-class MediaFields(TPDBRecord):
-    """Fields TPDB scenes and movies share (tpdb-api.md §3.1)."""
-
-    title = models.CharField(max_length=500)
-    slug = models.CharField(max_length=500, blank=True, db_index=True)
-    description = models.TextField(blank=True)
-    release_date = models.DateField(null=True, blank=True)
-    duration_s = models.PositiveIntegerField(null=True, blank=True)
-    poster_url = models.URLField(max_length=1000, blank=True)
-    background_url = models.URLField(max_length=1000, blank=True)
-    image_url = models.URLField(max_length=1000, blank=True)
-    trailer_url = models.URLField(max_length=1000, blank=True)
-    url = models.URLField(max_length=1000, blank=True)
-    tags = models.JSONField(default=list, blank=True)
-    directors = models.JSONField(default=list, blank=True)
-    external_id = models.CharField(max_length=255, blank=True)
-    locked_fields = models.JSONField(
-        default=list, blank=True, help_text="Fields edited in the admin; TPDB refreshes leave them as they are"
-    )
-
-    class Meta:
-        abstract = True
-
-    def __str__(self) -> str:
-        return self.title
-
-
-class Performer(TPDBRecord):
-    """A TPDB performer: canonical (``parent`` empty) or a site-specific credit record pointing at its parent."""
-
-    slug = models.CharField(max_length=255, blank=True)
-    name = models.CharField(max_length=255, db_index=True)
-    disambiguation = models.CharField(max_length=255, blank=True)
-    gender = models.CharField(max_length=32, blank=True)
-    birthdate = models.DateField(null=True, blank=True)
-    height = models.CharField(max_length=32, blank=True)
-    weight = models.CharField(max_length=32, blank=True)
-    aliases = models.JSONField(default=list, blank=True)
-    image_url = models.URLField(max_length=1000, blank=True)
-    thumbnail_url = models.URLField(max_length=1000, blank=True)
-    face_url = models.URLField(max_length=1000, blank=True)
-    is_parent = models.BooleanField(default=False)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="credits")
-
-    class Meta:
-        ordering = ("name",)
-
-    def __str__(self) -> str:
-        return self.name
+from movies.models import MediaFields, Performer
+from tpdbprovider.core.models import TimeStampedModel
 
 
 class Scene(MediaFields):

@@ -17,15 +17,13 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from movies.items import movie_get_or_fetch
 from movies.models import Movie
-from movies.services import movie_fetch_from_tpdb, movie_refresh_from_tpdb
-from scenes.items import scene_get_or_fetch
+from scenes.items import media_refresh_now, scene_get_or_fetch
 from scenes.matching import MatchRequest, MatchResult, match_episode, match_movie
+from scenes.matching.pins import resolve_ref
 from scenes.models import MatchDecision, MatchPin, ReviewItem, Scene
-from scenes.services import scene_fetch_from_tpdb, scene_refresh_from_tpdb
 from tpdbprovider.core.exceptions import ApplicationError, ItemNotFoundError, ItemUnavailableError
 from tpdbprovider.matching import ratingkeys
 from tpdbprovider.matching.parser import find_ref
-from tpdbprovider.tpdb.errors import TPDBNotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -153,28 +151,22 @@ def match_request_from_decision(*, decision: MatchDecision, manual: bool = False
 def review_search(*, provider: Provider, query: str) -> list[dict[str, Any]]:
     """Candidates for a person's search, in the decision-candidate shape, best first.
 
-    A TPDB URL, ``[tpdbid=…]`` tag or uuid is fetched directly (TPDB errors other than 404 propagate); free text
-    goes through the MatchService in manual mode, which answers from what is stored when TPDB fails.
+    A TPDB URL, ``[tpdbid=…]`` tag or uuid names one item: the pin service (``scenes.matching.pins.resolve_ref``)
+    finds it stored or fetches and stores it through its kind's get-or-fetch service; an id TPDB does not know finds
+    nothing, and TPDB failing raises ItemUnavailableError. Free text goes through the MatchService in manual mode,
+    which answers from what is stored when TPDB fails.
     """
     query = query.strip()[:MAX_QUERY_CHARS]
     if not query:
         return []
+    request_type = _EPISODE if provider == "tv" else _MOVIE
     if (ref := find_ref(query)) is not None:
-        kinds = [ref.kind] if ref.kind else (["scene"] if provider == "tv" else ["scene", "movie"])
-        for kind in kinds:
-            if provider == "tv" and kind == "movie":
-                continue
-            try:
-                item: Scene | Movie = (
-                    scene_fetch_from_tpdb(ref=query) if kind == "scene" else movie_fetch_from_tpdb(ref=query)
-                )
-            except TPDBNotFoundError:
-                continue
-            return [_candidate_json(item, score=100)]
-        return []
-    request = MatchRequest(
-        provider=provider, type=_EPISODE if provider == "tv" else _MOVIE, title=query, filename=query, manual=True
-    )
+        try:
+            item = resolve_ref(ref, MatchRequest(provider=provider, type=request_type))
+        except ItemNotFoundError:
+            return []
+        return [] if item is None else [_candidate_json(item, score=100)]
+    request = MatchRequest(provider=provider, type=request_type, title=query, filename=query, manual=True)
     results = _run_match(request, reuse=True)
     return [_candidate_json(r.item, score=r.score) for r in results if isinstance(r.item, Scene | Movie)]
 
@@ -263,16 +255,16 @@ def _candidate_json(item: Scene | Movie, *, score: int) -> dict[str, Any]:
 
 
 def item_refresh_now(*, rating_key: str) -> Scene | Movie:
-    """Refetch one scene or movie from TPDB now (stored or not). A 404 flags it and its pins as the refresh does."""
+    """Refetch one scene or movie from TPDB now, on the interactive lane. A stored one goes through its kind's refresh
+    service, as the refresh task does (field locks kept; a 404 flags it and its pins, then raises
+    UpstreamNotFoundError; other failures raise UpstreamError). One not stored is fetched and stored by its kind's
+    get-or-fetch service (ItemNotFoundError, ItemUnavailableError)."""
     key = ratingkeys.parse_or_none(rating_key.strip())
     if key is None or key.kind not in ("scene", "movie"):
         raise ReviewError(f"'{rating_key[:80]}' is not a scene or movie rating key.")
-    if key.kind == "scene":
-        scene = Scene.objects.filter(tpdb_id=key.value).first()
-        if scene is None:
-            return scene_fetch_from_tpdb(ref=key.value)
-        return scene_refresh_from_tpdb(scene=scene, lane="interactive")
-    movie = Movie.objects.filter(tpdb_id=key.value).first()
-    if movie is None:
-        return movie_fetch_from_tpdb(ref=key.value)
-    return movie_refresh_from_tpdb(movie=movie, lane="interactive")
+    model: type[Scene] | type[Movie] = Scene if key.kind == "scene" else Movie
+    stored = model.objects.filter(tpdb_id=key.value).first()
+    if stored is not None:
+        return media_refresh_now(stored, lane="interactive")
+    get_or_fetch = scene_get_or_fetch if key.kind == "scene" else movie_get_or_fetch
+    return get_or_fetch(ref=key.value, is_forced=True)

@@ -11,7 +11,8 @@ from typing import Any
 from django.db.models import F, Min, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import ExtractYear, RowNumber
 
-from scenes.models import MediaFields, Scene, ScenePerformer
+from movies.models import MediaFields
+from scenes.models import Scene, ScenePerformer
 from sites.models import Site
 from tpdbprovider.matching.ratingkeys import UNDATED_SEASON
 

@@ -10,13 +10,13 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
+from plexapi.responsecache import response_cache_reset
 from sites.services import site_index_reset
 from tests.fake_tpdb import Catalog, FakeTPDB
 from tpdbprovider.core.breaker import reset_breaker
 from tpdbprovider.core.cache import cache_service
 from tpdbprovider.core.ratelimit import reset_limiter
 from tpdbprovider.core.redisconn import redis_guard
-from tpdbprovider.core.responsecache import response_cache_reset
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from model_bakery.recipe import Recipe, foreign_key, related, seq
 
-from movies.models import Movie
-from scenes.models import Performer, Scene, ScenePerformer
+from movies.models import Movie, Performer
+from scenes.models import Scene, ScenePerformer
 from sites.models import Site
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures" / "tpdb"

@@ -8,8 +8,8 @@ from django.core.management.base import CommandError
 from django.test import Client
 from model_bakery import baker
 
-from movies.models import Movie, MoviePerformer
-from scenes.models import MatchDecision, MatchPin, Performer, Scene, ScenePerformer
+from movies.models import Movie, MoviePerformer, Performer
+from scenes.models import MatchDecision, MatchPin, Scene, ScenePerformer
 from sites.models import Site, SiteAlias
 from tpdbprovider.core.models import CacheEntry
 

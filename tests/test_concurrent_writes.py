@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from movies.models import Movie, MoviePerformer
+from movies.media import performer_upsert_from_tpdb
+from movies.models import Movie, MoviePerformer, Performer
 from movies.services import movie_upsert_from_tpdb
 from scenes.catalog import site_year_prefetch
 from scenes.matching import MatchRequest, match_episode
-from scenes.models import MatchDecision, MatchPin, Performer, Scene, ScenePerformer
+from scenes.models import MatchDecision, MatchPin, Scene, ScenePerformer
 from scenes.review import pin_approve
-from scenes.services import performer_upsert_from_tpdb, scene_upsert_from_tpdb
+from scenes.services import scene_upsert_from_tpdb
 from sites.models import Site, SiteYearSync
 from sites.services import site_upsert_from_tpdb
 from tpdbprovider.core.cache import SCENE_SEARCH, cache_service

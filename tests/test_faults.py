@@ -19,10 +19,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from movies.models import Movie
+from plexapi.responsecache import response_cache_reset
 from scenes.models import Scene
 from tests.fake_tpdb import FakeTPDB
 from tpdbprovider.core.breaker import reset_breaker
-from tpdbprovider.core.responsecache import response_cache_reset
 from tpdbprovider.core.tasks import _dispatch
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

@@ -21,11 +21,11 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from plexapi.responsecache import GENERATION_KEY
 from scenes.matching import MatchRequest, request_key_for
 from scenes.models import MatchDecision, MatchPin, Scene
 from tests.fake_tpdb import FakeTPDB
 from tpdbprovider.core.redisconn import redis_guard
-from tpdbprovider.core.responsecache import GENERATION_KEY
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Callable
 
 from django.db.models import Q
 
+from movies.items import movie_get_or_fetch
 from movies.models import Movie
-from movies.services import movie_upsert_from_tpdb
+from scenes.items import scene_get_or_fetch
 from scenes.matching.request import MatchRequest, MatchResult, kind_for, request_key_for
 from scenes.models import MatchPin, Scene
-from scenes.services import scene_upsert_from_tpdb
+from tpdbprovider.core.exceptions import ItemNotFoundError, ItemUnavailableError
 from tpdbprovider.matching.parser import TpdbRef, find_ref
-from tpdbprovider.matching.ratingkeys import parse_or_none
-from tpdbprovider.tpdb.client import tpdb_client
-from tpdbprovider.tpdb.errors import TPDBError, TPDBNotFoundError
+from tpdbprovider.matching.ratingkeys import is_uuid, parse_or_none
 
 logger = logging.getLogger(__package__)
 
@@ -35,34 +34,45 @@ def pinned(req: MatchRequest) -> list[MatchResult] | None:
         else:
             assert ref is not None
             item = resolve_ref(ref, req)
-    except TPDBError as exc:
-        logger.warning("Pinned item could not be fetched (%s)", exc.__class__.__name__)
+    except ItemNotFoundError as exc:
+        logger.info("Pinned item unknown to TPDB: %s", exc.message)
+        return []
+    except ItemUnavailableError as exc:
+        logger.warning("Pinned item could not be fetched (%s)", (exc.__cause__ or exc).__class__.__name__)
         return []
     if item is None:
         return []
     return [MatchResult(item, kind_for(item, req), 100)]
 
 
+_GET_OR_FETCH: dict[str, Callable[..., Scene | Movie]] = {"scene": scene_get_or_fetch, "movie": movie_get_or_fetch}
+
+
 def resolve_ref(ref: TpdbRef, req: MatchRequest) -> Scene | Movie | None:
-    """The referenced scene or movie, from the database or fetched and stored; None when TPDB has no such item."""
-    kinds = [ref.kind] if ref.kind else (["scene"] if req.type == 4 else ["scene", "movie"])
-    if req.type == 4 and "scene" not in kinds:
+    """The scene or movie ``ref`` names; None when the request cannot take that kind (an episode is never a movie).
+
+    The stored rows of every kind the request may take are looked at before TPDB is asked; then each kind's one
+    get-or-fetch service (``scenes.items``, ``movies.items``) serves or fetches and stores it. Raises ItemNotFoundError
+    when TPDB has it as none of those kinds (each 404 is remembered, so asking again costs no call) and
+    ItemUnavailableError when TPDB cannot be asked."""
+    kinds = [ref.kind] if ref.kind else ["scene", "movie"]
+    if req.type == 4:  # a Plex episode: scenes only
+        kinds = [kind for kind in kinds if kind == "scene"]
+    if not kinds:
         return None
-    is_uuid = re.fullmatch(r"[0-9a-fA-F-]{36}", ref.id) is not None
-    for kind in kinds:
-        model: type[Scene] | type[Movie] = Scene if kind == "scene" else Movie
-        stored = model.objects.filter(Q(tpdb_id=ref.id) if is_uuid else Q(slug=ref.id)).first()
-        if stored is not None:
-            return stored
-    client = tpdb_client(lane="interactive")
+    if stored := next((kind for kind in kinds if _is_stored(kind, ref.id)), None):
+        return _GET_OR_FETCH[stored](ref=ref.id)
     for kind in kinds:
         try:
-            if kind == "scene":
-                return scene_upsert_from_tpdb(data=client.get_scene(ref.id))
-            return movie_upsert_from_tpdb(data=client.get_movie(ref.id))
-        except TPDBNotFoundError:
+            return _GET_OR_FETCH[kind](ref=ref.id)
+        except ItemNotFoundError:
             continue
-    return None
+    raise ItemNotFoundError(f"TPDB has no {' or '.join(kinds)} '{ref.id}'.")
+
+
+def _is_stored(kind: str, ref_id: str) -> bool:
+    model: type[Scene] | type[Movie] = Scene if kind == "scene" else Movie
+    return model.objects.filter(Q(tpdb_id=ref_id) if is_uuid(ref_id) else Q(slug=ref_id)).exists()
 
 
 def _ref_in(req: MatchRequest) -> TpdbRef | None:

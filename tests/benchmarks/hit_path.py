@@ -37,8 +37,7 @@ def main(argv: list[str]) -> int:
     django.setup()
     from django.test import Client
 
-    from plexapi import throttles
-    from tpdbprovider.core import responsecache
+    from plexapi import responsecache, throttles
 
     metadata_path, match_line = argv
     _, match_path, match_body = match_line.split("\t")

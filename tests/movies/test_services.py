@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from movies.models import Movie, MoviePerformer
+from movies.models import Movie, MoviePerformer, Performer
 from movies.selectors import movie_get
 from movies.services import movie_mark_missing_upstream, movie_studio_from_site_name, movie_upsert_from_tpdb
-from scenes.models import Performer
 from tests.recipes import movie as movie_recipe
 from tests.recipes import tpdb_json
 from tpdbprovider.tpdb.schemas import TPDBScene

@@ -12,8 +12,8 @@ from django.core.cache import cache
 from model_bakery import baker
 from rest_framework.test import APIClient
 
-from movies.models import Movie, MoviePerformer
-from scenes.models import Performer, Scene, ScenePerformer
+from movies.models import Movie, MoviePerformer, Performer
+from scenes.models import Scene, ScenePerformer
 from scenes.policy import metadata_policy_get
 from sites.models import Site
 from tpdbprovider.core.breaker import reset_breaker

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from movies.models import Movie
+from movies.models import Movie, Performer
 from movies.services import movie_upsert_from_tpdb
-from scenes.models import MetadataPolicy, Performer, Scene
+from scenes.models import MetadataPolicy, Scene
 from scenes.policy import metadata_policy_invalidate
 from scenes.services import scene_upsert_from_tpdb
 from sites.models import Site

@@ -7,12 +7,12 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from plexapi import responsecache
+from plexapi.responsecache import STATUS_HEADER, ResponseCache
 from scenes.matching import MatchRequest, request_key_for
 from scenes.models import MatchPin, Scene
 from tests.fake_clock import FakeClock
 from tests.plexapi.conftest import SCENE_UUID
-from tpdbprovider.core import responsecache
-from tpdbprovider.core.responsecache import STATUS_HEADER, ResponseCache
 
 pytestmark = pytest.mark.django_db
 

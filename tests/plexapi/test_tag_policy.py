@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from scenes.models import MetadataPolicy, Performer, Scene, TagRule
+from movies.models import Performer
+from scenes.models import MetadataPolicy, Scene, TagRule
 from scenes.policy import metadata_policy_genres, metadata_policy_invalidate
 from tests.plexapi.conftest import MOVIE_UUID, SCENE_UUID
 

@@ -229,6 +229,13 @@ def test_refreshing_an_item_tpdb_lost_shows_a_message_not_a_500(admin_client: Cl
     assert scene.is_missing_upstream is True
 
 
+def test_refreshing_an_item_neither_stored_nor_in_tpdb_says_so(admin_client: Client, fake_tpdb):
+    rating_key = f"tpdb-movie-{uuid.uuid4()}"
+    response = admin_client.post(f"{OPERATIONS}refresh/", {"rating_key": rating_key}, follow=True)
+    assert response.status_code == 200
+    assert f"TPDB has no {rating_key} (404), and nothing is stored for it." in response.content.decode()
+
+
 def test_refreshing_an_item_updates_it_from_tpdb(admin_client: Client, fake_tpdb):
     make_scene(tpdb_id=uuid.UUID(FIXTURE_SCENE), title="Old title")
     response = admin_client.post(f"{OPERATIONS}refresh/", {"rating_key": f"tpdb-scene-{FIXTURE_SCENE}"}, follow=True)

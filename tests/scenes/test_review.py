@@ -23,6 +23,7 @@ from scenes.review import (
     review_search,
 )
 from tpdbprovider.core.breaker import reset_breaker
+from tpdbprovider.core.exceptions import ItemNotFoundError, ItemUnavailableError, UpstreamNotFoundError
 from tpdbprovider.core.ratelimit import reset_limiter
 from tpdbprovider.tpdb.errors import TPDBNotFoundError
 
@@ -194,6 +195,49 @@ def test_a_404_on_refresh_puts_the_pinned_item_back_in_the_queue(fake_tpdb):
     assert list(review_queue()) == [decision]
 
 
+def test_a_404_on_refreshing_a_movie_now_flags_it_and_its_pins_as_the_task_does(fake_tpdb):
+    movie = baker.make(Movie, tpdb_id=uuid.uuid4(), title="Lost Movie", site=None, tags=[], directors=[])
+    decision = decision_for(MatchRequest(provider="movie", type=1, filename="lost.mkv"))
+    MatchPin.objects.create(
+        provider="movie",
+        request_key=decision.request_key,
+        rating_key=f"tpdb-movie-{movie.tpdb_id}",
+        tpdb_id=movie.tpdb_id,
+    )
+
+    with pytest.raises(UpstreamNotFoundError):
+        item_refresh_now(rating_key=f"tpdb-movie-{movie.tpdb_id}")
+
+    movie.refresh_from_db()
+    assert movie.is_missing_upstream is True and movie.title == "Lost Movie"
+    assert MatchPin.objects.get().is_needs_rematch is True
+    assert list(review_queue()) == [decision]
+
+
+def test_refreshing_a_stored_scene_now_keeps_the_fields_a_person_locked(fake_tpdb):
+    stored_scene(tpdb_id=uuid.UUID(FIXTURE_SCENE), title="My Own Title", locked_fields=["title"], description="old")
+
+    scene = item_refresh_now(rating_key=f"tpdb-scene-{FIXTURE_SCENE}")
+
+    assert scene.title == "My Own Title"  # locked
+    assert scene.description != "old" and scene.is_complete and scene.credits.exists()  # the rest is TPDB's
+    assert fake_tpdb.count(f"/scenes/{FIXTURE_SCENE}") == 1
+
+
+def test_refreshing_a_movie_not_stored_fetches_and_stores_it_once(fake_tpdb):
+    movie = item_refresh_now(rating_key=f"tpdb-movie-{FIXTURE_MOVIE}")
+
+    assert isinstance(movie, Movie) and Movie.objects.get(tpdb_id=FIXTURE_MOVIE) == movie
+    assert fake_tpdb.count(f"/movies/{FIXTURE_MOVIE}") == 1
+
+
+def test_refreshing_an_item_tpdb_never_had_is_not_found_and_stores_nothing(fake_tpdb):
+    unknown = uuid.uuid4()
+    with pytest.raises(ItemNotFoundError, match="TPDB has no scene"):
+        item_refresh_now(rating_key=f"tpdb-scene-{unknown}")
+    assert not Scene.objects.exists()
+
+
 # --- re-runs ------------------------------------------------------------------------------------------------------
 
 
@@ -271,6 +315,31 @@ def test_searching_by_text_uses_the_match_service_in_manual_mode(fake_tpdb):
     results = review_search(provider="tv", query="Example Studio 2022-01-03 Sunny Afternoon Picnic")
     assert results[0]["title"] == "Sunny Afternoon Picnic"
     assert not MatchDecision.objects.exists()  # manual searches are not decisions
+
+
+def test_searching_for_a_stored_scene_or_movie_asks_tpdb_nothing(fake_tpdb):
+    scene = stored_scene(is_complete=True)
+    movie = baker.make(Movie, tpdb_id=uuid.uuid4(), title="Stored Movie", site=None, is_complete=True)
+
+    (found_scene,) = review_search(provider="movie", query=f"[tpdbid={scene.tpdb_id}]")
+    (found_movie,) = review_search(provider="movie", query=str(movie.tpdb_id))
+
+    assert (found_scene["rating_key"], found_movie["rating_key"]) == (
+        f"tpdb-scene-{scene.tpdb_id}",
+        f"tpdb-movie-{movie.tpdb_id}",
+    )
+    assert fake_tpdb.requests == []
+
+
+def test_a_movie_url_finds_nothing_on_the_tv_provider(fake_tpdb):
+    assert review_search(provider="tv", query=f"https://theporndb.net/movies/{FIXTURE_MOVIE}") == []
+    assert fake_tpdb.requests == []
+
+
+def test_searching_by_uuid_while_tpdb_is_down_raises_unavailable(settings):
+    point_tpdb_at_a_closed_port(settings)
+    with pytest.raises(ItemUnavailableError):
+        review_search(provider="tv", query=str(uuid.uuid4()))
 
 
 def test_an_unknown_uuid_finds_nothing(fake_tpdb):

@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 
-from scenes.models import Performer, Scene, ScenePerformer
+from movies.media import performer_upsert_from_tpdb
+from movies.models import Performer
+from scenes.models import Scene, ScenePerformer
 from scenes.selectors import scene_get, scene_with_credits, scenes_for_site_dates
-from scenes.services import performer_upsert_from_tpdb, scene_mark_missing_upstream, scene_upsert_from_tpdb
+from scenes.services import scene_mark_missing_upstream, scene_upsert_from_tpdb
 from sites.models import Site
 from tests.recipes import scene_with_performers, tpdb_json
 from tpdbprovider.tpdb.schemas import TPDBPerformer, TPDBScene

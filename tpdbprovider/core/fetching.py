@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from tpdbprovider.core.answers import answer_valid_for
 from tpdbprovider.core.cache import cache_key
 from tpdbprovider.core.exceptions import (
     ItemNotFoundError,
@@ -28,7 +29,6 @@ from tpdbprovider.core.exceptions import (
     UpstreamNotFoundError,
 )
 from tpdbprovider.core.redisconn import REDIS_FAILURES
-from tpdbprovider.core.responsecache import answer_valid_for
 from tpdbprovider.core.security import current_client_address, is_plex_server
 from tpdbprovider.core.tasks import enqueue
 from tpdbprovider.core.throttling import Limit, sliding_window_hit

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -31,7 +30,6 @@ tpdb_activity_var: ContextVar[TPDBActivity | None] = ContextVar("tpdb_activity",
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "request_id"}
-logger = logging.getLogger("tpdbprovider.request")
 
 
 def count_tpdb_ask() -> None:
@@ -101,7 +99,8 @@ class JsonFormatter(logging.Formatter):
 
 
 class RequestContextMiddleware:
-    """Sets X-Request-ID (echoed), counts TPDB calls, and logs one line per request with its duration."""
+    """Sets X-Request-ID (echoed) and counts the request's TPDB calls (X-TPDB-Calls); the provider app logs its
+    requests with them (``plexapi.middleware``)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -112,28 +111,10 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         activity = TPDBActivity()
         activity_token = tpdb_activity_var.set(activity)
-        started = time.perf_counter()
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
             response["X-TPDB-Calls"] = str(activity.calls)
-            path = request.path
-            if path.startswith(("/tv", "/movie")):
-                parts = path.strip("/").split("/")
-                logger.info(
-                    "%s %s %s",
-                    request.method,
-                    path[:200],
-                    response.status_code,
-                    extra={
-                        "provider": parts[0],
-                        "rating_key": parts[3][:80] if len(parts) > 3 and parts[2] == "metadata" else None,
-                        "status": response.status_code,
-                        "ms": round((time.perf_counter() - started) * 1000, 1),
-                        "tpdb_calls": activity.calls,
-                        "response_cache": response.get("X-Response-Cache"),
-                    },
-                )
             return response
         finally:
             tpdb_activity_var.reset(activity_token)

@@ -1,4 +1,4 @@
-"""Who the client is (one proxy rule for every limit), and the caching and CSP headers of each kind of answer."""
+"""Who the client is (one proxy rule for every limit), and the caching and CSP headers of /health and the admin."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ ADMIN_CSP = "; ".join(
         "frame-ancestors 'none'",
     )
 )
-PROVIDER_PREFIXES = ("/tv", "/movie")
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -68,13 +67,9 @@ def is_plex_server(ident: str) -> bool:
     return any(address in network for network in networks)
 
 
-def is_provider_path(path: str) -> bool:
-    return any(path == prefix or path.startswith(prefix + "/") for prefix in PROVIDER_PREFIXES)
-
-
 class SecurityHeadersMiddleware:
-    """Remembers the client address for the request, and sets Cache-Control on provider answers and /health
-    (PLEX_CACHE_MAX_AGE_S for a 2xx, ``no-store`` for an error) and the CSP on the admin."""
+    """Remembers the client address for the request, and sets ``Cache-Control: no-store`` on /health and the CSP on
+    the admin (the provider answers' Cache-Control is ``plexapi.middleware``'s)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -86,13 +81,7 @@ class SecurityHeadersMiddleware:
         finally:
             client_address_var.reset(token)
         path = request.path
-        if is_provider_path(path):
-            max_age_s = settings.PLEX_CACHE_MAX_AGE_S
-            if 200 <= response.status_code < 300 and max_age_s > 0:
-                patch_cache_control(response, max_age=max_age_s)
-            else:
-                patch_cache_control(response, no_store=True)
-        elif path.rstrip("/") == "/health":
+        if path.rstrip("/") == "/health":
             patch_cache_control(response, no_store=True)
         elif path.startswith("/admin/"):
             response.headers.setdefault("Content-Security-Policy", ADMIN_CSP)

@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "tpdbprovider.core.logging.RequestContextMiddleware",
     "tpdbprovider.core.budget.RequestBudgetMiddleware",  # one TPDB time budget per request, whatever it calls
     "tpdbprovider.core.security.SecurityHeadersMiddleware",
+    "plexapi.middleware.ProviderAnswerMiddleware",  # Cache-Control and the request log line of provider answers
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the admin's CSS/JS under gunicorn, no separate web server
     "corsheaders.middleware.CorsMiddleware",
@@ -152,7 +153,7 @@ PLEX_MOVIE_IDENTIFIER = env_identifier("PLEX_MOVIE_IDENTIFIER", "tv.plex.agents.
 PLEX_MATCH_ACCEPT_THRESHOLD = env_int("PLEX_MATCH_ACCEPT_THRESHOLD", 70, minimum=0, maximum=100)
 PLEX_MATCH_MARGIN = env_int("PLEX_MATCH_MARGIN", 12, minimum=0, maximum=100)
 PLEX_CONTENT_RATING = env_str("PLEX_CONTENT_RATING", "X")
-# Rendered answers kept in each web process for repeated requests (0 turns it off); see core/responsecache.py.
+# Rendered answers kept in each web process for repeated requests (0 turns it off); see plexapi/responsecache.py.
 PLEX_RESPONSE_CACHE_TTL_S = env_int("PLEX_RESPONSE_CACHE_TTL_S", 300, minimum=0)
 PLEX_RESPONSE_CACHE_MAX_MB = env_int("PLEX_RESPONSE_CACHE_MAX_MB", 32, minimum=1)
 # Cache-Control max-age of a provider answer (how long Plex or a proxy may keep it; 0: no-store); errors: no-store.

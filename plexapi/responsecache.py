@@ -7,7 +7,8 @@ generation when the statement runs and once more when its transaction commits. T
 cache (Redis when configured), so every web process drops its entries at once. ``PLEX_RESPONSE_CACHE_TTL_S`` bounds the rest: the
 time-based behaviour (the 10-minute decision reuse, queueing a stale item's refresh) and writes made where the
 generation cannot reach (another process in the embedded mode, which has no shared cache).
-Only 200 answers built without asking TPDB are kept, so a failure or a fallback is never replayed.
+Only 200 answers built without asking TPDB are kept, so a failure or a fallback is never replayed, and none for longer
+than the code that built it said it stays true (``tpdbprovider.core.answers``).
 A write made while Redis was unreachable could not bump the generation; so the first cacheable request after an outage
 this process saw bumps it once, and every process drops what it kept from before the outage.
 """
@@ -22,7 +23,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ from django.db.backends.signals import connection_created
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 
+from tpdbprovider.core.answers import answer_validity
 from tpdbprovider.core.logging import request_tpdb_activity
 from tpdbprovider.core.redisconn import redis_guard
 
@@ -94,22 +95,6 @@ class ResponseCache:
 
 _state: dict[str, ResponseCache | None] = {}
 _outages_seen = {"count": 0}  # redis_guard.outages when this process last made sure the generation moved on
-
-
-@dataclass
-class _Validity:
-    seconds: float = float("inf")
-
-
-_validity_var: ContextVar[_Validity | None] = ContextVar("response_validity", default=None)
-
-
-def answer_valid_for(seconds: float) -> None:
-    """Called while an answer is built: keep it at most ``seconds`` (e.g. until a stored item it shows goes stale, so
-    that reading it then queues the refresh). No-op outside a cached request."""
-    validity = _validity_var.get()
-    if validity is not None:
-        validity.seconds = min(validity.seconds, seconds)
 
 
 def response_cache() -> ResponseCache | None:
@@ -214,12 +199,8 @@ def serve(key: bytes | None, build: Callable[[], HttpResponseBase]) -> HttpRespo
         hit = HttpResponse(body, content_type="application/json")
         hit[STATUS_HEADER] = "hit"
         return hit
-    validity = _Validity()
-    token = _validity_var.set(validity)
-    try:
+    with answer_validity() as validity:
         response = build()
-    finally:
-        _validity_var.reset(token)
     activity = request_tpdb_activity()
     if response.status_code != 200 or activity is None:
         return response

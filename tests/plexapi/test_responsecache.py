@@ -8,10 +8,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from plexapi.responsecache import ResponseCache, current_generation
 from scenes.models import Scene
 from sites.models import SiteListSync
 from tests.fake_clock import FakeClock
-from tpdbprovider.core.responsecache import ResponseCache, current_generation
 
 
 def _cache(clock: FakeClock, *, max_bytes: int = 1600, ttl_s: float = 60) -> ResponseCache:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from scenes.models import MediaFields
+from movies.models import MediaFields
 
 PERFORMERS = "performers"
 # What the admin can lock: TPDB-mirrored columns a person may want to correct, and the credits.
