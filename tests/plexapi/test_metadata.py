@@ -213,6 +213,22 @@ def test_a_scene_on_the_movie_provider_is_a_movie_with_the_site_as_studio(api, s
         "Role": EPISODE_8_7["Role"],
         "Director": [{"tag": "Some Director"}],
         "Studio": [{"tag": "Example Site"}],
+        # Movie libraries only (spec §3.3): the site's collection and its network's (issue #20).
+        "Collection": [
+            {
+                "guid": f"{MOVIE}://collection/tpdb-collection-site-example-site",
+                "key": "/library/collections/tpdb-collection-site-example-site",
+                "tag": "Example Site",
+                "summary": "Short description of the site.",
+                "thumb": f"{CDN}/sites/example-site/logo.png",
+                "art": f"{CDN}/sites/example-site/poster.png",
+            },
+            {
+                "guid": f"{MOVIE}://collection/tpdb-collection-network-example-network",
+                "key": "/library/collections/tpdb-collection-network-example-network",
+                "tag": "Network: Example Network",
+            },
+        ],
         "Guid": [{"id": f"tpdb://scene/{SCENE_UUID}"}],
     }
 
