@@ -16,12 +16,11 @@ from model_bakery import baker
 from movies.models import Movie
 from scenes.models import Scene
 from sites.models import Site
-from tests.plexapi.conftest import CDN, SCENE_UUID
+from tests.plexapi.conftest import CDN, MOVIE, SCENE_UUID, SPEC_SITE_COLLECTIONS
 from tpdbprovider.core.responsecache import STATUS_HEADER
 
 pytestmark = pytest.mark.django_db
 
-MOVIE = "tv.plex.agents.custom.tpdb.movie"
 MOVIE_MATCH = "/movie/library/metadata/matches"
 SUB_SCENE = "11111111-2222-4333-8444-555555555555"
 NETWORK_SCENE = "22222222-3333-4444-8555-666666666666"
@@ -261,21 +260,7 @@ def test_a_searched_scene_match_carries_the_collections(api, spec_library):
     body = {"type": 1, "title": "Sunny Afternoon", "filename": "/m/Example Site - 2024-03-05 - Sunny Afternoon.mkv"}
     item = _item(api.post(MOVIE_MATCH, body, format="json"))
     assert item["ratingKey"] == f"tpdb-scene-{SCENE_UUID}"
-    assert item["Collection"] == [
-        {
-            "guid": f"{MOVIE}://collection/tpdb-collection-site-example-site",
-            "key": "/library/collections/tpdb-collection-site-example-site",
-            "tag": "Example Site",
-            "summary": "Short description of the site.",
-            "thumb": f"{CDN}/sites/example-site/logo.png",
-            "art": f"{CDN}/sites/example-site/poster.png",
-        },
-        {
-            "guid": f"{MOVIE}://collection/tpdb-collection-network-example-network",
-            "key": "/library/collections/tpdb-collection-network-example-network",
-            "tag": "Network: Example Network",
-        },
-    ]
+    assert item["Collection"] == SPEC_SITE_COLLECTIONS
 
 
 def test_a_manual_match_loads_every_candidates_site_family_in_one_query(api, family, make_scene, dead_tpdb):

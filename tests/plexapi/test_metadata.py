@@ -6,7 +6,7 @@ import pytest
 
 from scenes.models import Scene
 from sites.models import Site
-from tests.plexapi.conftest import CDN, MOVIE_UUID, SCENE_UUID
+from tests.plexapi.conftest import CDN, MOVIE_UUID, SCENE_UUID, SPEC_SITE_COLLECTIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -214,21 +214,7 @@ def test_a_scene_on_the_movie_provider_is_a_movie_with_the_site_as_studio(api, s
         "Director": [{"tag": "Some Director"}],
         "Studio": [{"tag": "Example Site"}],
         # Movie libraries only (spec §3.3): the site's collection and its network's (issue #20).
-        "Collection": [
-            {
-                "guid": f"{MOVIE}://collection/tpdb-collection-site-example-site",
-                "key": "/library/collections/tpdb-collection-site-example-site",
-                "tag": "Example Site",
-                "summary": "Short description of the site.",
-                "thumb": f"{CDN}/sites/example-site/logo.png",
-                "art": f"{CDN}/sites/example-site/poster.png",
-            },
-            {
-                "guid": f"{MOVIE}://collection/tpdb-collection-network-example-network",
-                "key": "/library/collections/tpdb-collection-network-example-network",
-                "tag": "Network: Example Network",
-            },
-        ],
+        "Collection": SPEC_SITE_COLLECTIONS,
         "Guid": [{"id": f"tpdb://scene/{SCENE_UUID}"}],
     }
 
