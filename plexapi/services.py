@@ -366,7 +366,8 @@ def _is_level_served(level: CollectionLevel) -> bool:
 def _with_collections(nodes: list[Node]) -> list[Node]:
     """Movie-library items with the collections of their site (spec §3.3): related sites come from what is stored,
     in one query for the whole answer (none when the rows are loaded already), never from TPDB."""
-    if not settings.PLEX_COLLECTION_LEVELS:
+    levels = settings.PLEX_COLLECTION_LEVELS
+    if not levels:
         return nodes
     sites = [site for node in nodes if (site := _collection_site(node)) is not None]
     related: dict[int, Site] = {}
@@ -376,7 +377,7 @@ def _with_collections(nodes: list[Node]) -> list[Node]:
             ("parent", Site.parent, site.parent_id),
             ("network", Site.network, site.network_id),
         ):
-            if related_id is None:
+            if related_id is None or name not in levels:
                 continue
             if descriptor.is_cached(site):  # loaded with the row (select_related): no query
                 related[related_id] = getattr(site, name)

@@ -235,10 +235,17 @@ def test_the_scene_collections_cost_no_extra_query(api, family, django_assert_nu
         assert len(_collections(api.get(f"/movie/library/metadata/tpdb-scene-{SUB_SCENE}"))) == 2
 
 
-def test_the_movie_collections_cost_one_query(api, family, django_assert_num_queries):
-    # movie (+site) / credits / the studio site's network and parent
-    with django_assert_num_queries(3):
-        assert len(_collections(api.get(f"/movie/library/metadata/tpdb-movie-{FAMILY_MOVIE}"))) == 2
+@pytest.mark.parametrize(
+    ("levels", "queries"),
+    [(["site", "parent", "network"], 3), (["site", "network"], 3), (["site"], 2), ([], 2)],
+)
+def test_the_movie_collections_cost_one_query_for_the_levels_that_need_it(
+    api, family, settings, django_assert_num_queries, levels, queries
+):
+    # movie (+site) / credits / the studio site's parent and network, when a level asks for them
+    settings.PLEX_COLLECTION_LEVELS = levels
+    with django_assert_num_queries(queries):
+        assert len(_collections(api.get(f"/movie/library/metadata/tpdb-movie-{FAMILY_MOVIE}"))) == len(levels)
 
 
 # --- Collection arrays in match answers ----------------------------------------------------------------------------
