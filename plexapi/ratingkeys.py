@@ -14,7 +14,9 @@ from django.http import Http404
 from tpdbprovider.matching import ratingkeys as grammar
 from tpdbprovider.matching.ratingkeys import (
     UNDATED_SEASON,
+    CollectionLevel,
     RatingKey,
+    collection_key,
     is_uuid,
     movie_key,
     scene_key,
@@ -24,9 +26,12 @@ from tpdbprovider.matching.ratingkeys import (
 
 __all__ = [
     "UNDATED_SEASON",
+    "CollectionLevel",
     "PlexType",
     "RatingKey",
     "build_guid",
+    "collection_key",
+    "collection_path",
     "is_uuid",
     "metadata_key",
     "movie_key",
@@ -37,7 +42,7 @@ __all__ = [
     "site_key",
 ]
 
-PlexType = Literal["movie", "show", "season", "episode"]
+PlexType = Literal["movie", "show", "season", "episode", "collection"]
 
 _GUID = re.compile(r"(?P<scheme>[A-Za-z0-9.]+)://(?P<type>movie|show|season|episode)/(?P<rk>[A-Za-z0-9_-]+)")
 
@@ -45,6 +50,11 @@ _GUID = re.compile(r"(?P<scheme>[A-Za-z0-9.]+)://(?P<type>movie|show|season|epis
 def metadata_key(rating_key: str, *, with_children: bool = False) -> str:
     """The relative ``key`` of an item; shows and seasons point at their children (spec §3.2)."""
     return f"/library/metadata/{rating_key}/children" if with_children else f"/library/metadata/{rating_key}"
+
+
+def collection_path(rating_key: str) -> str:
+    """The relative ``key`` of a collection: the collection feature's path (spec §1.2, §3.8)."""
+    return f"/library/collections/{rating_key}"
 
 
 def build_guid(identifier: str, plex_type: PlexType, rating_key: str) -> str:

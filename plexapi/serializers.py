@@ -18,6 +18,8 @@ from movies.models import Movie
 from plexapi import ratingkeys
 from plexapi.ratingkeys import UNDATED_SEASON, PlexType
 from plexapi.services import (
+    CollectionNode,
+    CollectionRef,
     EpisodeNode,
     ImageRef,
     MovieNode,
@@ -26,6 +28,7 @@ from plexapi.services import (
     SceneMovieNode,
     SeasonNode,
     ShowNode,
+    collection_title,
 )
 from scenes.models import Scene
 from scenes.policy import metadata_policy_credits, metadata_policy_genres
@@ -102,6 +105,24 @@ def _studio_name(site: Site) -> str:
 
 def _site_thumb(site: Site) -> str | None:
     return public_url(site.poster) or public_url(site.logo)
+
+
+def _collections(identifier: str, collections: Iterable[CollectionRef]) -> list[dict[str, str]] | None:
+    """An item's ``Collection`` array (spec §3.3): guid, key and tag, with the site's summary, logo and poster."""
+    entries = []
+    for collection in collections:
+        site = collection.site
+        rating_key = ratingkeys.collection_key(collection.level, site.slug)
+        entry = {
+            "guid": ratingkeys.build_guid(identifier, "collection", rating_key),
+            "key": ratingkeys.collection_path(rating_key),
+            "tag": collection_title(collection=collection),
+            "summary": site.description or None,
+            "thumb": public_url(site.logo) or public_url(site.poster),
+            "art": public_url(site.poster),
+        }
+        entries.append({k: v for k, v in entry.items() if v is not None})
+    return entries or None
 
 
 # --- items --------------------------------------------------------------------------------------------------------
@@ -279,7 +300,38 @@ class MovieSerializer(PlexItemSerializer):
             "Role": _roles(metadata_policy_credits(credits=media.credits.all())),
             "Director": _tags(media.directors),
             "Studio": [{"tag": studio}] if studio else None,
+            "Collection": _collections(self.context["identifier"], instance.collections),
             "Guid": [{"id": tpdb_guid}],
+        }
+        return self._finish(instance, data)
+
+
+class CollectionSerializer(PlexItemSerializer):
+    """A site or network collection (spec §3.8): the site's logo as thumb, its poster or a scene background as art."""
+
+    plex_type = "collection"
+
+    def to_representation(self, instance: CollectionNode) -> dict[str, Any]:
+        collection = instance.collection
+        site = collection.site
+        rating_key = ratingkeys.collection_key(collection.level, site.slug)
+        title = collection_title(collection=collection)
+        thumb = public_url(site.logo) or public_url(site.poster)
+        art = public_url(instance.art_url)
+        data: dict[str, Any] = {
+            "ratingKey": rating_key,
+            "key": ratingkeys.collection_path(rating_key),
+            "guid": self.guid("collection", rating_key),
+            "subtype": "movie",
+            "title": title,
+            "summary": site.description,
+            "originallyAvailableAt": "",
+            "isAdult": True,
+            "thumb": thumb,
+            "art": art,
+            "Image": _images(
+                title, [("coverPoster", thumb or ""), ("background", art or ""), ("clearLogo", site.logo)]
+            ),
         }
         return self._finish(instance, data)
 
@@ -290,6 +342,7 @@ _ITEM_SERIALIZERS: dict[type, type[PlexItemSerializer]] = {
     EpisodeNode: EpisodeSerializer,
     MovieNode: MovieSerializer,
     SceneMovieNode: MovieSerializer,
+    CollectionNode: CollectionSerializer,
 }
 
 
@@ -338,10 +391,7 @@ class MediaProviderSerializer(serializers.Serializer[Any]):
                 "title": instance.title,
                 "version": instance.version,
                 "Types": [{"type": plex_type, "Scheme": scheme} for plex_type in instance.types],
-                "Feature": [
-                    {"type": "metadata", "key": "/library/metadata"},
-                    {"type": "match", "key": "/library/metadata/matches"},
-                ],
+                "Feature": [{"type": feature, "key": key} for feature, key in instance.features],
             }
         }
 
@@ -359,7 +409,7 @@ class _TypeDoc(serializers.Serializer[Any]):
 
 
 class _FeatureDoc(serializers.Serializer[Any]):
-    type = serializers.ChoiceField(choices=["metadata", "match"])
+    type = serializers.ChoiceField(choices=["metadata", "match", "collection"])
     key = serializers.CharField()
 
 
@@ -376,7 +426,7 @@ class MediaProviderResponseDoc(serializers.Serializer[Any]):
 
 
 class _MetadataDoc(serializers.Serializer[Any]):
-    type = serializers.ChoiceField(choices=["movie", "show", "season", "episode"])
+    type = serializers.ChoiceField(choices=["movie", "show", "season", "episode", "collection"])
     ratingKey = serializers.CharField()
     key = serializers.CharField()
     guid = serializers.CharField()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -21,7 +21,7 @@ from movies.items import movie_get_or_fetch
 from movies.models import Movie
 from movies.selectors import movie_exists
 from plexapi import ratingkeys
-from plexapi.ratingkeys import RatingKey
+from plexapi.ratingkeys import CollectionLevel, RatingKey
 from scenes.items import scene_get_or_fetch
 from scenes.matching import MatchRequest, MatchResult, match_episode, match_movie, match_season, match_show
 from scenes.models import Scene
@@ -36,6 +36,7 @@ from scenes.selectors import (
     site_seasons,
 )
 from sites.models import Site
+from sites.selectors import site_get_by_ref, site_is_network, sites_by_pk
 from sites.services import site_get_or_fetch
 from tpdbprovider.core.exceptions import ItemNotFoundError, ItemUnavailableError
 
@@ -75,9 +76,18 @@ class EpisodeNode:
 
 
 @dataclass(frozen=True)
+class CollectionRef:
+    """One Plex collection named after a site: its site collection, or its network collection (spec §3.3)."""
+
+    level: CollectionLevel
+    site: Site
+
+
+@dataclass(frozen=True)
 class MovieNode:
     movie: Movie
     score: int | None = None
+    collections: tuple[CollectionRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,9 +96,19 @@ class SceneMovieNode:
 
     scene: Scene
     score: int | None = None
+    collections: tuple[CollectionRef, ...] = ()
 
 
-Node = ShowNode | SeasonNode | EpisodeNode | MovieNode | SceneMovieNode
+@dataclass(frozen=True)
+class CollectionNode:
+    """``/library/collections/<ratingKey>``: the collection and its art (the site poster or a scene background)."""
+
+    collection: CollectionRef
+    art_url: str = ""
+
+
+ItemNode = ShowNode | SeasonNode | EpisodeNode | MovieNode | SceneMovieNode
+Node = ItemNode | CollectionNode
 
 
 @dataclass(frozen=True)
@@ -112,22 +132,31 @@ def provider_identifier(*, provider: Provider) -> str:
     return settings.PLEX_TV_IDENTIFIER if provider == "tv" else settings.PLEX_MOVIE_IDENTIFIER
 
 
+# Feature keys are relative to the registered URL (spec §1.2); collections exist in movie libraries only (§3.3).
+_FEATURES: tuple[tuple[str, str], ...] = (("metadata", "/library/metadata"), ("match", "/library/metadata/matches"))
+COLLECTION_FEATURE = ("collection", "/library/collections")
+
+
 @dataclass(frozen=True)
 class ProviderDefinition:
     identifier: str
     title: str
     version: str
     types: tuple[int, ...]
+    features: tuple[tuple[str, str], ...] = _FEATURES
 
 
 def provider_definition(*, provider: Provider) -> ProviderDefinition:
-    """The MediaProvider object (spec §1.2): a TV provider declares 2, 3 and 4; a movie provider only 1."""
+    """The MediaProvider object (spec §1.2): a TV provider declares 2, 3 and 4; a movie provider only 1, and the
+    collection feature while any collection level is on."""
     suffix, types = (" (TV)", (2, 3, 4)) if provider == "tv" else (" (Movies)", (1,))
+    is_collecting = provider == "movie" and bool(settings.PLEX_COLLECTION_LEVELS)
     return ProviderDefinition(
         identifier=provider_identifier(provider=provider),
         title=f"{settings.APP_NAME}{suffix}",
         version=settings.APP_VERSION,
         types=types,
+        features=(*_FEATURES, COLLECTION_FEATURE) if is_collecting else _FEATURES,
     )
 
 
@@ -136,6 +165,11 @@ def provider_definition(*, provider: Provider) -> ProviderDefinition:
 
 def metadata_get(*, rating_key: str, provider: Provider, include_children: bool = False) -> Node:
     """One item for ``/library/metadata/<ratingKey>``; Http404 when unknown or not served by this provider."""
+    node = _metadata_node(rating_key=rating_key, provider=provider, include_children=include_children)
+    return _with_collections([node])[0]
+
+
+def _metadata_node(*, rating_key: str, provider: Provider, include_children: bool = False) -> ItemNode:
     key = _parse_for_provider(rating_key, provider)
     if key.kind == "site":
         site = _site_get(key)
@@ -201,7 +235,7 @@ def grandchildren_get(*, rating_key: str, provider: Provider, offset: int, limit
 
 def images_get(*, rating_key: str, provider: Provider) -> list[ImageRef]:
     """Every candidate image of an item, for the Plex image picker (spec §3.6)."""
-    node = metadata_get(rating_key=rating_key, provider=provider)
+    node = _metadata_node(rating_key=rating_key, provider=provider)
     if isinstance(node, ShowNode):
         site = node.site
         return _images(
@@ -254,13 +288,13 @@ def match_get(*, request: MatchRequest) -> list[Node]:
     if matcher is None or request.type not in _PROVIDER_TYPES[provider]:
         return []
     if (pinned := _match_by_guid(request, provider)) is not None:
-        return [pinned]
+        return _with_collections([pinned])
     nodes: list[Node] = []
     for result in matcher(request):
         node = _match_node(result, include_children=request.include_children)
         if node is not None:
             nodes.append(node)
-    return nodes
+    return _with_collections(nodes)
 
 
 _GUID_KINDS: dict[int, tuple[str, ...]] = {1: ("movie", "scene"), 2: ("site",), 3: ("season",), 4: ("scene",)}
@@ -273,7 +307,7 @@ def _match_by_guid(request: MatchRequest, provider: Provider) -> Node | None:
     if key is None or key.kind not in _GUID_KINDS[request.type]:
         return None
     try:
-        node = metadata_get(rating_key=str(key), provider=provider, include_children=request.include_children)
+        node = _metadata_node(rating_key=str(key), provider=provider, include_children=request.include_children)
     except (Http404, ItemNotFoundError, ItemUnavailableError):
         return None
     if isinstance(node, EpisodeNode):
@@ -297,6 +331,93 @@ def _match_node(result: MatchResult, *, include_children: bool) -> Node | None:
         return MovieNode(movie=item, score=score)
     logger.warning("Match result of kind %s with an unexpected item dropped", result.kind)
     return None
+
+
+# --- collections (movie libraries, spec §3.3, §3.8) -------------------------------------------------------------
+
+
+def collection_get(*, rating_key: str) -> CollectionNode:
+    """One collection for ``/library/collections/<ratingKey>``, from stored sites only (no TPDB call); Http404 when
+    the key is not a collection, names no stored site (or no network), or its level or site is switched off."""
+    key = ratingkeys.parse(rating_key)
+    site = site_get_by_ref(ref=key.value) if key.kind == "collection" and key.level is not None else None
+    if site is None or key.level is None or not site.is_collection_shown or not _is_level_served(key.level):
+        raise Http404(f"Unknown collection '{rating_key}'.")
+    if key.level == "network" and not site_is_network(site=site):
+        raise Http404(f"Unknown collection '{rating_key}'.")
+    return CollectionNode(
+        collection=CollectionRef(level=key.level, site=site), art_url=site.poster or site_art_url(site=site)
+    )
+
+
+def collection_title(*, collection: CollectionRef) -> str:
+    """The collection's name in Plex: the site or network title format with the site's name in it."""
+    template = (
+        settings.PLEX_COLLECTION_NETWORK_TITLE if collection.level == "network" else settings.PLEX_COLLECTION_SITE_TITLE
+    )
+    return str(template).replace("{name}", collection.site.name)
+
+
+def _is_level_served(level: CollectionLevel) -> bool:
+    levels = settings.PLEX_COLLECTION_LEVELS
+    return "network" in levels if level == "network" else bool({"site", "parent"} & set(levels))
+
+
+def _with_collections(nodes: list[Node]) -> list[Node]:
+    """Movie-library items with the collections of their site (spec §3.3): related sites come from what is stored,
+    in one query for the whole answer (none when the rows are loaded already), never from TPDB."""
+    levels = settings.PLEX_COLLECTION_LEVELS
+    if not levels:
+        return nodes
+    sites = [site for node in nodes if (site := _collection_site(node)) is not None]
+    related: dict[int, Site] = {}
+    missing: set[int] = set()
+    for site in sites:
+        for name, descriptor, related_id in (
+            ("parent", Site.parent, site.parent_id),
+            ("network", Site.network, site.network_id),
+        ):
+            if related_id is None or name not in levels:
+                continue
+            if descriptor.is_cached(site):  # loaded with the row (select_related): no query
+                related[related_id] = getattr(site, name)
+            else:
+                missing.add(related_id)
+    related.update(sites_by_pk(pks=missing - set(related)))
+    return [
+        replace(node, collections=_site_collections(site, related))
+        if isinstance(node, MovieNode | SceneMovieNode) and (site := _collection_site(node)) is not None
+        else node
+        for node in nodes
+    ]
+
+
+def _collection_site(node: Node) -> Site | None:
+    if isinstance(node, SceneMovieNode):
+        return node.scene.site
+    if isinstance(node, MovieNode):
+        return node.movie.site
+    return None
+
+
+def _site_collections(site: Site, related: Mapping[int, Site]) -> tuple[CollectionRef, ...]:
+    """Site, parent site and network collections, as the levels setting asks; a self-reference is no parent, but a
+    site TPDB names its own network is one; a parent or network not stored (yet) is left out."""
+    levels = settings.PLEX_COLLECTION_LEVELS
+    refs: list[CollectionRef] = []
+    if "site" in levels:
+        refs.append(CollectionRef(level="site", site=site))
+    parent = related.get(site.parent_id) if site.parent_id is not None and site.parent_id != site.pk else None
+    if "parent" in levels and parent is not None:
+        refs.append(CollectionRef(level="site", site=parent))
+    if site.network_id is not None and site.network_id != site.pk:
+        network = related.get(site.network_id)
+    else:
+        network = site if site.network_tpdb_id is not None and site.network_tpdb_id == site.tpdb_numeric_id else None
+    if "network" in levels and network is not None:
+        refs.append(CollectionRef(level="network", site=network))
+    unique = {(ref.level, ref.site.pk): ref for ref in refs if ref.site.is_collection_shown}
+    return tuple(unique.values())
 
 
 # --- shared reads -------------------------------------------------------------------------------------------------

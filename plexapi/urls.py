@@ -53,5 +53,11 @@ for _provider, _views in (
         re_path(rf"{base}library/metadata/{_RK}/images(?:/)?$", images.as_view(), name=f"{_provider}-images"),
         re_path(rf"{base}library/metadata/{_RK}/extras(?:/)?$", extras.as_view(), name=f"{_provider}-extras"),
         re_path(rf"{base}library/metadata/{_RK}(?:/)?$", metadata.as_view(), name=f"{_provider}-metadata"),
-        re_path(rf"{base}.*$", views.ProviderNotFoundApi.as_view(), name=f"{_provider}-not-found"),
     ]
+    if _provider == "movie":  # collections exist in movie libraries only (spec §3.3)
+        urlpatterns.append(
+            re_path(
+                rf"{base}library/collections/{_RK}(?:/)?$", views.MovieCollectionApi.as_view(), name="movie-collection"
+            )
+        )
+    urlpatterns.append(re_path(rf"{base}.*$", views.ProviderNotFoundApi.as_view(), name=f"{_provider}-not-found"))

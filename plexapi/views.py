@@ -391,6 +391,18 @@ class MovieExtrasApi(ExtrasApi):
     provider = "movie"
 
 
+class MovieCollectionApi(ProviderApi):
+    """``GET /movie/library/collections/<ratingKey>``: one site or network collection (spec §1.2, §3.8)."""
+
+    provider = "movie"
+
+    @extend_schema(parameters=[_RATING_KEY], responses={200: MediaContainerResponseDoc, 404: ErrorResponseDoc})
+    @response_cached
+    def get(self, request: Request, rating_key: str) -> Response:
+        node = services.collection_get(rating_key=rating_key)
+        return Response(media_container([node], identifier=self.identifier))
+
+
 class ProviderNotFoundApi(ProviderApi):
     """Any other path under a provider: our JSON 404 instead of Django's HTML page."""
 

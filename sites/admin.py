@@ -11,8 +11,18 @@ class SiteAliasInline(admin.TabularInline):
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "short_name", "tpdb_numeric_id", "parent", "network", "is_missing_upstream")
-    list_filter = ("is_complete", "is_missing_upstream")
+    list_display = (
+        "name",
+        "slug",
+        "short_name",
+        "tpdb_numeric_id",
+        "parent",
+        "network",
+        "is_collection_shown",
+        "is_missing_upstream",
+    )
+    list_editable = ("is_collection_shown",)
+    list_filter = ("is_complete", "is_missing_upstream", "is_collection_shown")
     search_fields = ("name", "short_name", "slug", "=tpdb_id", "=tpdb_numeric_id")
     readonly_fields = ("slug", "tpdb_id", "created_at", "updated_at", "fetched_at")
     raw_id_fields = ("parent", "network")

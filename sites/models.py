@@ -21,6 +21,12 @@ class Site(TPDBRecord):
     network_tpdb_id = models.BigIntegerField(null=True, blank=True, help_text="TPDB network_id")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     network = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="network_sites")
+    is_collection_shown = models.BooleanField(
+        "Plex collections",
+        default=True,
+        help_text="Items of this site (and, for a parent site or network, of its sites) list this site's collections "
+        "in Plex movie libraries; off: none of its collections is sent or served",
+    )
 
     class Meta:
         ordering = ("name",)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterable
 
 from django.db.models import Q
 
@@ -47,6 +48,19 @@ def site_get_by_ref(*, ref: str) -> Site | None:
 
 def site_get_by_tpdb_numeric_id(*, tpdb_numeric_id: int) -> Site | None:
     return Site.objects.filter(tpdb_numeric_id=tpdb_numeric_id).first()
+
+
+def sites_by_pk(*, pks: Iterable[int]) -> dict[int, Site]:
+    """Stored sites by primary key, in one query (none when ``pks`` is empty)."""
+    wanted = set(pks)
+    return Site.objects.in_bulk(wanted) if wanted else {}
+
+
+def site_is_network(*, site: Site) -> bool:
+    """A network: TPDB names it its own network (tpdb-api §7 quirk 8), or a stored site names it as theirs."""
+    if site.network_tpdb_id is not None and site.network_tpdb_id == site.tpdb_numeric_id:
+        return True
+    return Site.objects.filter(network=site).exclude(pk=site.pk).exists()
 
 
 def site_list_synced_at() -> datetime.datetime | None:

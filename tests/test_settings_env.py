@@ -61,6 +61,8 @@ def _start(
         ("PORT", "99999"),
         ("PLEX_TV_IDENTIFIER", "tv.plex.agents.custom.tpdb-tv"),
         ("DEBUG", "maybe"),
+        ("PLEX_COLLECTION_LEVELS", "site,studio"),
+        ("PLEX_COLLECTION_NETWORK_TITLE", "Network: {title}"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(name: str, value: str) -> None:
@@ -118,6 +120,32 @@ def test_plex_server_addresses_must_be_addresses_or_networks(monkeypatch):
     monkeypatch.setenv("PLEX_SERVER_ADDRESSES", "plex.local")
     with pytest.raises(ImproperlyConfigured, match="PLEX_SERVER_ADDRESSES"):
         env_networks("PLEX_SERVER_ADDRESSES", [])
+
+
+def test_collection_levels_are_a_checked_subset_and_none_turns_them_off(monkeypatch):
+    from tpdbprovider.env import env_choices
+
+    choices = ("site", "parent", "network")
+    monkeypatch.setenv("PLEX_COLLECTION_LEVELS", " Network, site,network ")
+    assert env_choices("PLEX_COLLECTION_LEVELS", ["site"], choices=choices) == ["network", "site"]
+    monkeypatch.setenv("PLEX_COLLECTION_LEVELS", "none")
+    assert env_choices("PLEX_COLLECTION_LEVELS", ["site"], choices=choices) == []
+    monkeypatch.setenv("PLEX_COLLECTION_LEVELS", "")
+    assert env_choices("PLEX_COLLECTION_LEVELS", ["site", "network"], choices=choices) == ["site", "network"]
+    monkeypatch.setenv("PLEX_COLLECTION_LEVELS", "site,label")
+    with pytest.raises(ImproperlyConfigured, match="PLEX_COLLECTION_LEVELS"):
+        env_choices("PLEX_COLLECTION_LEVELS", [], choices=choices)
+
+
+@pytest.mark.parametrize("value", ["Network", "{name} {name}", "{name} {x}", "Net }{name}", "{0}"])
+def test_a_collection_title_needs_exactly_one_name_placeholder(monkeypatch, value):
+    from tpdbprovider.env import env_title_format
+
+    monkeypatch.setenv("PLEX_COLLECTION_NETWORK_TITLE", value)
+    with pytest.raises(ImproperlyConfigured, match="PLEX_COLLECTION_NETWORK_TITLE"):
+        env_title_format("PLEX_COLLECTION_NETWORK_TITLE", "{name}")
+    monkeypatch.setenv("PLEX_COLLECTION_NETWORK_TITLE", " Network: {name} ")
+    assert env_title_format("PLEX_COLLECTION_NETWORK_TITLE", "{name}") == "Network: {name}"
 
 
 def _env_file(path: Path) -> dict[str, str]:

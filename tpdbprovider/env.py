@@ -110,6 +110,29 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_choices(name: str, default: list[str], *, choices: tuple[str, ...]) -> list[str]:
+    """A comma-separated subset of ``choices`` (case-insensitive, repeats dropped, order kept); ``none`` is the empty
+    list (an empty value means the default, as for every variable)."""
+    if _raw(name, "").strip().lower() == "none":
+        return []
+    items: list[str] = []
+    for item in env_list(name, default):
+        value = item.lower()
+        if value not in choices:
+            raise _fail(name, item, f"expected a comma-separated list of {', '.join(choices)}, or none")
+        if value not in items:
+            items.append(value)
+    return items
+
+
+def env_title_format(name: str, default: str) -> str:
+    """A title template with exactly one ``{name}`` placeholder and no other braces (``Network: {name}``)."""
+    raw = _raw(name, default).strip()
+    if raw.count("{name}") != 1 or "{" in raw.replace("{name}", "") or "}" in raw.replace("{name}", ""):
+        raise _fail(name, raw, "expected a title with one {name} placeholder and no other braces, e.g. Network: {name}")
+    return raw
+
+
 def env_networks(name: str, default: list[str]) -> list[str]:
     """A comma-separated list of addresses or networks (``192.168.1.10``, ``10.0.0.0/8``, ``::1``), validated;
     ``none`` is the empty list (an empty value means the default, as for every variable)."""

@@ -34,6 +34,14 @@ def test_builders_round_trip() -> None:
         assert str(ratingkeys.parse(built)) == built
 
 
+def test_site_and_network_collections_of_one_slug_are_different_keys() -> None:
+    site, network = ratingkeys.collection_key("site", "brazzers"), ratingkeys.collection_key("network", "brazzers")
+    assert (site, network) == ("tpdb-collection-site-brazzers", "tpdb-collection-network-brazzers")
+    assert ratingkeys.parse(site) != ratingkeys.parse(network)
+    assert ratingkeys.parse(network) == RatingKey("collection", "brazzers", level="network")
+    assert plex_ratingkeys.collection_key is ratingkeys.collection_key
+
+
 def test_the_plex_wrapper_keeps_the_grammar_message_in_its_404() -> None:
     with pytest.raises(Http404, match="Unknown ratingKey 'tpdb-scene-nope'"):
         plex_ratingkeys.parse("tpdb-scene-nope")

@@ -22,6 +22,23 @@ from tpdbprovider.core.ratelimit import reset_limiter
 CDN = "https://cdn.example-tpdb.net"
 SCENE_UUID = "6b1f0c2e-9a4d-4c1e-8f00-1a2b3c4d5e6f"
 MOVIE_UUID = "0c9e8d7f-1111-4222-8333-944455556666"
+MOVIE = "tv.plex.agents.custom.tpdb.movie"
+# The Collection array of spec_library's scenes on /movie with the default levels (issue #20): site, then network.
+SPEC_SITE_COLLECTIONS = [
+    {
+        "guid": f"{MOVIE}://collection/tpdb-collection-site-example-site",
+        "key": "/library/collections/tpdb-collection-site-example-site",
+        "tag": "Example Site",
+        "summary": "Short description of the site.",
+        "thumb": f"{CDN}/sites/example-site/logo.png",
+        "art": f"{CDN}/sites/example-site/poster.png",
+    },
+    {
+        "guid": f"{MOVIE}://collection/tpdb-collection-network-example-network",
+        "key": "/library/collections/tpdb-collection-network-example-network",
+        "tag": "Network: Example Network",
+    },
+]
 
 
 @pytest.fixture(autouse=True)

@@ -103,6 +103,30 @@ def test_junk_keys_and_paging_never_5xx(api, spec_library, provider, key, suffix
     assert response["Content-Type"].startswith("application/json")
 
 
+COLLECTION_KEYS = (
+    *KEYS,
+    "tpdb-collection-site-" + "f" * 5000,
+    "tpdb-collection-network-%F0%9F%92%A9",
+    "tpdb-collection-site-..%2F..%2Fetc%2Fpasswd",
+    "tpdb-collection-site-%00",
+    "tpdb-collection-network-" + "9" * 30,
+    "tpdb-collection-site-example-site",
+    "tpdb-collection-network-example-network",
+)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("key", COLLECTION_KEYS)
+@pytest.mark.parametrize("suffix", ("", "/children", "/images"))
+def test_junk_collection_keys_never_5xx(api, spec_library, provider, key, suffix):
+    response = api.get(f"/{provider}/library/collections/{key}{suffix}", {"X-Plex-Container-Size": "9" * 500})
+    assert response.status_code < 500, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    if response.status_code != 200:
+        assert response.status_code == 404
+        assert set(response.json()) == {"code", "message", "extra"}
+
+
 @pytest.mark.parametrize("path", ["/tv/../../etc/passwd", "/movie/%00", "/tv/library", "/tv/library/metadata"])
 def test_unknown_provider_paths_are_json_404s(api, path):
     response = api.get(path)

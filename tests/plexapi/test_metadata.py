@@ -6,7 +6,7 @@ import pytest
 
 from scenes.models import Scene
 from sites.models import Site
-from tests.plexapi.conftest import CDN, MOVIE_UUID, SCENE_UUID
+from tests.plexapi.conftest import CDN, MOVIE_UUID, SCENE_UUID, SPEC_SITE_COLLECTIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -213,6 +213,8 @@ def test_a_scene_on_the_movie_provider_is_a_movie_with_the_site_as_studio(api, s
         "Role": EPISODE_8_7["Role"],
         "Director": [{"tag": "Some Director"}],
         "Studio": [{"tag": "Example Site"}],
+        # Movie libraries only (spec §3.3): the site's collection and its network's (issue #20).
+        "Collection": SPEC_SITE_COLLECTIONS,
         "Guid": [{"id": f"tpdb://scene/{SCENE_UUID}"}],
     }
 

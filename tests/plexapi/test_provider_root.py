@@ -1,4 +1,4 @@
-"""Provider roots (spec §1, §8.2, §8.3)."""
+"""Provider roots (spec §1, §8.2, §8.3; the movie root adds the collection feature of §1.2)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ MOVIE_ROOT = {
         "Feature": [
             {"type": "metadata", "key": "/library/metadata"},
             {"type": "match", "key": "/library/metadata/matches"},
+            {"type": "collection", "key": "/library/collections"},
         ],
     }
 }
@@ -46,6 +47,12 @@ def test_the_movie_root_reproduces_spec_8_3(api, url):
     assert api.get(url).json() == MOVIE_ROOT
 
 
+def test_the_movie_root_drops_the_collection_feature_when_every_level_is_off(api, settings):
+    settings.PLEX_COLLECTION_LEVELS = []
+    features = api.get("/movie").json()["MediaProvider"]["Feature"]
+    assert [f["type"] for f in features] == ["metadata", "match"]
+
+
 def test_identifiers_and_title_come_from_settings(api, settings):
     settings.PLEX_TV_IDENTIFIER = "tv.plex.agents.tpdb.tv"
     settings.APP_NAME = "My TPDB"
@@ -59,6 +66,13 @@ def test_the_feature_keys_are_relative_and_routable(api, db):
         assert not feature["key"].startswith("/tv")
     assert api.post("/tv" + "/library/metadata/matches", {"type": 2, "title": ""}, format="json").status_code == 200
     assert api.get("/tv" + "/library/metadata/tpdb-site-nope").status_code == 404
+
+
+def test_the_movie_collection_feature_key_is_relative_and_routable(api, spec_library):
+    (feature,) = [f for f in api.get("/movie").json()["MediaProvider"]["Feature"] if f["type"] == "collection"]
+    response = api.get("/movie" + feature["key"] + "/tpdb-collection-site-example-site")
+    assert response.status_code == 200
+    assert response.json()["MediaContainer"]["Metadata"][0]["ratingKey"] == "tpdb-collection-site-example-site"
 
 
 def test_health_is_still_served(api, db):

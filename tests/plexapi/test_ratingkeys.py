@@ -25,6 +25,11 @@ UUID = "6b1f0c2e-9a4d-4c1e-8f00-1a2b3c4d5e6f"
         (f"tpdb-scene-{UUID}", RatingKey("scene", UUID)),
         (f"tpdb-scene-{UUID.upper()}", RatingKey("scene", UUID)),
         (f"tpdb-movie-{UUID}", RatingKey("movie", UUID)),
+        ("tpdb-collection-site-example-site", RatingKey("collection", "example-site", level="site")),
+        ("tpdb-collection-site-4101", RatingKey("collection", "4101", level="site")),
+        ("tpdb-collection-network-example-network", RatingKey("collection", "example-network", level="network")),
+        (f"tpdb-collection-network-{UUID.upper()}", RatingKey("collection", UUID, level="network")),
+        ("tpdb-collection-site-collection-network-x", RatingKey("collection", "collection-network-x", level="site")),
     ],
 )
 def test_it_parses_every_kind(rating_key, expected):
@@ -54,6 +59,13 @@ def test_it_parses_every_kind(rating_key, expected):
         "tpdb-performer-1",
         "tpdb-scene-\x00",
         "TPDB-SITE-x",
+        "tpdb-collection-site-",
+        "tpdb-collection-network-",
+        "tpdb-collection-example-site",
+        "tpdb-collection-studio-example-site",
+        "tpdb-collection-site-a/b",
+        "tpdb-collection-site-ä",
+        "tpdb-collection-site-" + "a" * 300,
     ],
 )
 def test_it_rejects_malformed_keys_with_http404(rating_key):
@@ -68,6 +80,8 @@ def test_builders_round_trip_through_the_parser():
         ratingkeys.season_key("my-site-2", 2019),
         ratingkeys.scene_key(tpdb_id),
         ratingkeys.movie_key(tpdb_id),
+        ratingkeys.collection_key("site", "my-site-2"),
+        ratingkeys.collection_key("network", "my-network"),
     ):
         assert str(ratingkeys.parse(built)) == built
 

@@ -2,6 +2,8 @@
 keys (pins, review items) and ``plexapi.ratingkeys`` serves them; neither side builds or parses them by hand.
 
 PMS stores the GUID forever and asks for ``/library/metadata/<ratingKey>`` later, so these formats never change.
+Collections (movie libraries, spec §3.3, §3.8) are keyed by the level and the site's own slug, which is ours and never
+changes once stored, so a collection keeps its key when TPDB renames the site.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["site", "season", "scene", "movie"]
+Kind = Literal["site", "season", "scene", "movie", "collection"]
+# A site collection (a site's scenes, and a parent site's sub-sites') or a network collection (a network's sites).
+CollectionLevel = Literal["site", "network"]
 
 MAX_RATING_KEY_CHARS = 200
 MIN_YEAR = 1900
@@ -23,6 +27,10 @@ _CHARSET = re.compile(r"[A-Za-z0-9_-]+")
 _SLUG = re.compile(r"[A-Za-z0-9_-]+")
 _YEAR = re.compile(r"0|\d{4}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_COLLECTION_PREFIXES: tuple[tuple[str, CollectionLevel], ...] = (
+    ("tpdb-collection-site-", "site"),
+    ("tpdb-collection-network-", "network"),
+)
 _PREFIXES: tuple[tuple[str, Kind], ...] = (
     ("tpdb-site-", "site"),
     ("tpdb-season-", "season"),
@@ -37,11 +45,13 @@ class MalformedRatingKey(ValueError):
 
 @dataclass(frozen=True)
 class RatingKey:
-    """A parsed ratingKey. ``value`` is the site slug/id/uuid (site, season) or the lower-case uuid (scene, movie)."""
+    """A parsed ratingKey. ``value`` is the site slug/id/uuid (site, season, collection) or the lower-case uuid (scene,
+    movie); ``level`` is set for a collection only."""
 
     kind: Kind
     value: str
     year: int | None = None
+    level: CollectionLevel | None = None
 
     @property
     def uuid(self) -> uuid.UUID | None:
@@ -50,6 +60,8 @@ class RatingKey:
     def __str__(self) -> str:
         if self.kind == "season":
             return season_key(self.value, self.year or UNDATED_SEASON)
+        if self.kind == "collection":
+            return collection_key(self.level or "site", self.value)
         return f"tpdb-{self.kind}-{self.value}"
 
 
@@ -73,10 +85,18 @@ def movie_key(tpdb_id: uuid.UUID | str) -> str:
     return f"tpdb-movie-{str(tpdb_id).lower()}"
 
 
+def collection_key(level: CollectionLevel, slug: str) -> str:
+    return f"tpdb-collection-{level}-{slug}"
+
+
 def parse(rating_key: str) -> RatingKey:
     """Parse a ratingKey or raise ``MalformedRatingKey``; nothing malformed ever reaches a query."""
     if not isinstance(rating_key, str) or len(rating_key) > MAX_RATING_KEY_CHARS or not _CHARSET.fullmatch(rating_key):
         raise MalformedRatingKey("Malformed ratingKey.")
+    for prefix, level in _COLLECTION_PREFIXES:
+        if rating_key.startswith(prefix):
+            site = _parse_tail("site", rating_key[len(prefix) :], rating_key)
+            return RatingKey(kind="collection", value=site.value, level=level)
     for prefix, kind in _PREFIXES:
         if rating_key.startswith(prefix):
             return _parse_tail(kind, rating_key[len(prefix) :], rating_key)

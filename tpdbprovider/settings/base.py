@@ -11,6 +11,7 @@ from tpdbprovider.env import (
     BASE_DIR,
     database_config,
     env_bool,
+    env_choices,
     env_float,
     env_identifier,
     env_int,
@@ -18,6 +19,7 @@ from tpdbprovider.env import (
     env_networks,
     env_rate,
     env_str,
+    env_title_format,
     env_url,
     sqlite_options,
 )
@@ -153,6 +155,13 @@ PLEX_MOVIE_IDENTIFIER = env_identifier("PLEX_MOVIE_IDENTIFIER", "tv.plex.agents.
 PLEX_MATCH_ACCEPT_THRESHOLD = env_int("PLEX_MATCH_ACCEPT_THRESHOLD", 70, minimum=0, maximum=100)
 PLEX_MATCH_MARGIN = env_int("PLEX_MATCH_MARGIN", 12, minimum=0, maximum=100)
 PLEX_CONTENT_RATING = env_str("PLEX_CONTENT_RATING", "X")
+# Collections listed on /movie items (spec §3.3): the site's, its parent site's, its network's; "none" turns them off.
+PLEX_COLLECTION_LEVELS = env_choices(
+    "PLEX_COLLECTION_LEVELS", ["site", "network"], choices=("site", "parent", "network")
+)
+# Collection titles: a site (or parent site) collection and a network one, so same-named pairs stay apart in Plex.
+PLEX_COLLECTION_SITE_TITLE = env_title_format("PLEX_COLLECTION_SITE_TITLE", "{name}")
+PLEX_COLLECTION_NETWORK_TITLE = env_title_format("PLEX_COLLECTION_NETWORK_TITLE", "Network: {name}")
 # Rendered answers kept in each web process for repeated requests (0 turns it off); see plexapi/responsecache.py.
 PLEX_RESPONSE_CACHE_TTL_S = env_int("PLEX_RESPONSE_CACHE_TTL_S", 300, minimum=0)
 PLEX_RESPONSE_CACHE_MAX_MB = env_int("PLEX_RESPONSE_CACHE_MAX_MB", 32, minimum=1)
