@@ -118,3 +118,86 @@ def test_a_title_and_year_release_name_favours_the_movie():
     parsed = parse("Royal.Secret.2008.XXX.DVDRip.x264-GRP.mp4")
     ranked = rank(parsed, INDEX.resolve(parsed.site_tokens), INDEX, [scene, movie])
     assert ranked[0].candidate.kind == "movie"
+
+
+ANGELS = SiteIndex(
+    [
+        SiteEntry(30, "Evil Angel", "evilangel", 30, 30),
+        SiteEntry(40, "Euro Teen Erotica", "euroteenerotica", 40, 40),
+        SiteEntry(50, "Mofos", "mofos", 50, 50),
+        SiteEntry(51, "Share My BF", "sharemybf", 50, 50),
+        SiteEntry(52, "Pervs On Patrol", "pervsonpatrol", 50, 50),
+    ]
+)
+
+
+def _decide_in(index, name, candidates):
+    parsed = parse(name)
+    hits = index.resolve(parsed.site_tokens)
+    return decide(rank(parsed, hits, index, candidates), manual=False, has_site=bool(hits))
+
+
+def test_an_unknown_site_in_site_position_is_never_accepted_as_another_sites_scene():
+    # The case: a site we do not know, another site's scene of the same date and title.
+    cand = Candidate("tpdb-scene-e", "scene", "Hot Title", D(2022, 1, 3), 30, "Evil Angel")
+    d = _decide_in(ANGELS, "GoodAngel.22.01.03.Hot.Title.XXX.1080p.mp4", [cand])
+    assert d.accepted is None
+    assert d.ranked[0].breakdown["site"] == "unknown_site"
+    assert d.ranked[0].confidence < 70
+
+
+def test_an_unlisted_code_that_spells_the_candidates_site_counts_for_it():
+    cand = Candidate("tpdb-scene-t", "scene", "Bold Tutor Library", D(2020, 6, 17), 40, "Euro Teen Erotica")
+    d = _decide_in(ANGELS, "ete - 2020-06-17 - Bold Tutor Library.mp4", [cand])
+    assert d.accepted is not None
+    assert d.accepted.breakdown["site"] == "abbreviation"
+
+
+def test_a_sibling_sites_scene_needs_a_named_performer_besides_date_and_title():
+    cand = Candidate("tpdb-scene-s", "scene", "Short Lunch for the Boss", D(2016, 11, 3), 51, "Share My BF")
+    d = _decide_in(ANGELS, "Pervs On Patrol - 2016-11-03 - Short Lunch for the Boss.mp4", [cand])
+    assert d.accepted is None
+    jane = Candidate("tpdb-scene-s", "scene", "Short Lunch for the Boss", D(2016, 11, 3), 51, "", (JANE,))
+    d = _decide_in(ANGELS, "Pervs On Patrol - 2016-11-03 - Jane Doe - Short Lunch for the Boss.mp4", [jane])
+    assert d.ranked[0].breakdown["site"] == "sibling"
+    assert d.reason != "site_unconfirmed"
+
+
+def test_a_named_network_does_not_prefer_its_own_scene_over_its_sites_by_a_margin():
+    chloe = CandidatePerformer("Chloe Brown", "Chloe Brown")
+    own = Candidate("tpdb-scene-own", "scene", "Chloe's Bright Road", D(2023, 7, 18), 50, "Mofos", (chloe,))
+    sub = Candidate("tpdb-scene-sub", "scene", "Bending the Repair", D(2023, 7, 18), 51, "Share My BF", (chloe,))
+    d = _decide_in(ANGELS, "Mofos - 23-07-18 - Chloe_Brown - XXX_1080p.mp4", [own, sub])
+    assert d.accepted is None
+    assert d.reason == "ambiguous"
+
+
+def test_season_and_episode_numbers_must_agree():
+    name = "Brazzers Exxtra - 2024-01-15 - Jane Doe - Sweet Kitchen S3E4.mp4"
+    d = _decide(name, [_cand("e5", "Sweet Kitchen S3E5", D(2024, 1, 15))])
+    assert d.accepted is None
+    assert d.ranked[0].breakdown["numbers"] == "mismatch"
+
+
+def test_a_title_differing_by_a_whole_word_is_not_a_close_title():
+    parsed = parse("[Brazzers] Tasting Hearts (2013) [2160p].mp4")
+    s = score(parsed, INDEX.resolve(parsed.site_tokens), INDEX, _cand("t", "Trading Hearts", D(2013, 3, 6), 1))
+    assert s.breakdown["title"] == "weak"
+    s = score(parsed, INDEX.resolve(parsed.site_tokens), INDEX, _cand("t", "Tastng Hearts", D(2013, 3, 6), 1))
+    assert s.breakdown["title"] in ("strong", "good")  # a typo still reads as the title
+
+
+def test_a_file_part_agrees_with_a_series_part_and_is_silent_otherwise():
+    name = "Brazzers Exxtra - 2024-01-15 - Jane Doe - Perfect Babysitter.part.1.mp4"
+    parsed = parse(name)
+    hits = INDEX.resolve(parsed.site_tokens)
+    assert score(parsed, hits, INDEX, _cand("a", "Perfect Babysitter", D(2024, 1, 15))).breakdown["numbers"] == (
+        "part_only"
+    )
+    assert _decide(name, [_cand("a", "Perfect Babysitter", D(2024, 1, 15))]).accepted is not None
+
+
+def test_a_performer_titled_scene_without_a_date_is_not_accepted():
+    # Solo sites title every scene of a performer by her name: the name alone cannot say which.
+    d = _decide("Brazzers Exxtra - Jane Doe.mp4", [_cand("a", "Jane Doe", D(2024, 1, 15))])
+    assert d.accepted is None

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
-from tpdbprovider.matching.parser import ParsedScene, normalize_key, words_of
+from tpdbprovider.matching.parser import ParsedScene, normalize_key, series_numbers, words_of
 from tpdbprovider.matching.sites import SiteHit, SiteIndex
 
 ACCEPT_THRESHOLD = 70
@@ -15,9 +15,17 @@ ACCEPT_MARGIN = 12
 MANUAL_LIMIT = 10
 SCRAPE_LAG_DAYS = 25
 SITE_POINTS = {"exact": 32.0, "parent": 20.0, "child": 20.0, "sibling": 8.0, "network": 6.0}
+# A network named (`Mofos - …`) is as likely to mean one of its sites as itself: its own scenes lead by less.
+NETWORK_EXACT_POINTS = 24.0
 EXPLAINED_POINTS = 6.0
 CORROBORATION_POINTS = 15.0
 DUPLICATE_RELATIONS = frozenset({"exact", "parent", "child"})
+# A name that says its site (before the date, a leading [Site]) naming no site we know: every candidate loses this.
+UNKNOWN_SITE_POINTS = -20.0
+# A site code we do not list that spells the candidate's site (`ete` for Euro Teen Erotica).
+ABBREVIATION_POINTS = 16.0
+# Site labels that confirm the candidate's site; any other needs a named performer as well before it is accepted.
+CONFIRMING_SITES = frozenset({"exact", "parent", "child", "abbreviation"})
 
 
 @dataclass(frozen=True)
@@ -69,17 +77,61 @@ class Decision:
     reason: str
 
 
-def _site_feature(hits: list[SiteHit], index: SiteIndex, cand: Candidate) -> tuple[str, float]:
+def _site_feature(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Candidate) -> tuple[str, float]:
+    label, points = _site_relation(hits, index, cand)
+    if parsed.site_position and not any(h.token == parsed.site_position for h in hits):
+        if _abbreviates(parsed.site_position, cand, index):
+            # `ete - 2020-06-17 - …` of Euro Teen Erotica: a code we do not list, spelling the candidate's site.
+            return (label, points) if label in CONFIRMING_SITES else ("abbreviation", ABBREVIATION_POINTS)
+        # `GoodAngel.22.01.03.…`: the name names its site and it is none we know, so no candidate's site is confirmed.
+        return "unknown_site", min(points, 0.0) + UNKNOWN_SITE_POINTS
+    return label, points
+
+
+def _abbreviates(token: str, cand: Candidate, index: SiteIndex) -> bool:
+    """True when the token's letters spell, in order and from its first letter, the candidate's site (or its parent)."""
+    code = normalize_key(token)
+    if len(code) < 2 or cand.site_id is None:
+        return False
+    entry = index.entries.get(cand.site_id)
+    names = [cand.site_name] + ([entry.name, entry.short_name] if entry else [])
+    if entry and entry.parent_id in index.entries and entry.parent_id != entry.id:
+        names.append(index.entries[entry.parent_id].name)
+    return any(_is_subsequence(code, key) for key in {normalize_key(n) for n in names} if key)
+
+
+def _is_subsequence(code: str, name: str) -> bool:
+    if len(code) >= len(name) or code[0] != name[0]:
+        return False
+    letters = iter(name)
+    return all(ch in letters for ch in code)
+
+
+def _most_specific(hits: list[SiteHit], index: SiteIndex) -> list[SiteHit]:
+    """Drop a strong hit that is the parent or network of another strong hit: `Network/Site/…` names the site."""
+    strong = [h for h in hits if h.strength >= 0.9]
+    ancestors = {
+        a.entry.id
+        for a in strong
+        for b in strong
+        if a.entry.id != b.entry.id and index.relation(b.entry.id, a.entry.id) == "parent"
+    }
+    return [h for h in hits if h.entry.id not in ancestors]
+
+
+def _site_relation(hits: list[SiteHit], index: SiteIndex, cand: Candidate) -> tuple[str, float]:
     if not hits:
         return "none", 0.0
     if cand.site_id is None:
         return "unknown", 0.0
+    hits = _most_specific(hits, index)
     best_label, best = "conflicting", None
     for hit in hits:
         rel = index.relation(hit.entry.id, cand.site_id)
         if rel is None:
             continue
-        points = SITE_POINTS[rel] * hit.strength * (1.0 if hit.priority == 0 else 0.9)
+        base = NETWORK_EXACT_POINTS if rel == "exact" and index.has_children(hit.entry.id) else SITE_POINTS[rel]
+        points = base * hit.strength * (1.0 if hit.priority == 0 else 0.9)
         if best is None or points > best:
             best_label, best = rel, points
     if best is not None:
@@ -169,10 +221,15 @@ def _numbers(words: tuple[str, ...]) -> set[str]:
 
 def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Candidate) -> ScoredCandidate:
     """Score one candidate: site, date, title, performers and series numbers, combined into 0..100."""
-    site_label, site_points = _site_feature(hits, index, cand)
+    site_label, site_points = _site_feature(parsed, hits, index, cand)
     date_label, date_points = _date_feature(parsed, cand)
     words = _strip_site_words(parsed.words, hits)
     strong, weak, matched = _match_performers(words + parsed.uncertain_words, cand)
+    if parsed.context_words:
+        # `Site/Performer/Title.mp4`: a folder naming a credited performer counts, one that names nobody costs nothing.
+        f_strong, f_weak, _ = _match_performers(parsed.context_words, cand)
+        if f_strong > strong or (not strong and f_weak > weak):
+            strong, weak = max(strong, f_strong), max(weak, f_weak)
     perf_points = min(
         30.0, (18.0 if strong else 8.0 * min(weak, 1)) + 6.0 * max(strong - 1, 0) + 4.0 * weak * bool(strong)
     )
@@ -234,6 +291,8 @@ def _title_feature(
         fuzz.token_sort_ratio(" ".join(residual), target),
         fuzz.ratio(" ".join(residual + uncertain), target),
     )
+    if similarity >= 80 and not _words_align(residual, title_words):
+        return "weak", 6.0  # `Tasting Hearts` is not `Trading Hearts`: a whole word differs, not a letter
     if similarity >= 92:
         return "strong", 28.0
     if similarity >= 80:
@@ -245,9 +304,22 @@ def _title_feature(
     return "conflicting", -15.0
 
 
+def _words_align(residual: tuple[str, ...], title_words: tuple[str, ...]) -> bool:
+    """Every title word has a close counterpart in the name (a typo or a dropped letter, never another word)."""
+    return all(max((fuzz.ratio(w, r) for r in residual), default=0.0) >= 80 for w in title_words if len(w) > 2)
+
+
 def _number_feature(residual: tuple[str, ...], title_words: tuple[str, ...], parsed: ParsedScene) -> tuple[str, float]:
     query = _numbers(residual) | {str(n) for n in parsed.series_numbers}
-    theirs = _numbers(title_words)
+    their_series = series_numbers(" ".join(title_words))
+    theirs = _numbers(title_words) | {str(n) for n in their_series}
+    if len(parsed.series_numbers) >= 2 and len(their_series) >= 2 and parsed.series_numbers[:2] != their_series[:2]:
+        return "mismatch", -45.0  # S3E4 is not S3E5
+    if parsed.part_number is not None and not query:
+        # A file split into parts (`.part.1`, `CD2`) may also be the series part: it agrees or says nothing.
+        if str(parsed.part_number) in theirs:
+            return "part_match", 0.0 if len(theirs) > 1 else 4.0
+        return ("part_only", 0.0) if not theirs or not residual else ("missing_in_query", -12.0)
     if not query and not theirs:
         return "none", 0.0
     if query & theirs:
@@ -310,7 +382,19 @@ def decide(
     )
     if verdict == "low_confidence" and not has_site:
         verdict = "no_site"
+    if verdict == "accepted" and not _is_site_confirmed(best):
+        verdict = "site_unconfirmed"
     return Decision(best if verdict == "accepted" else None, ranked, verdict)
+
+
+def _is_site_confirmed(best: ScoredCandidate) -> bool:
+    """A candidate from another site than the name's (or an unknown one) is never accepted on date and title alone."""
+    if best.breakdown.get("title") == "performer_title" and best.breakdown.get("date") in ("none", "unknown"):
+        return False  # a solo site titles every scene of a performer by her name: without a date, which one?
+    site = best.breakdown.get("site")
+    if site in CONFIRMING_SITES or site == "none":
+        return True
+    return float(best.breakdown.get("performers_matched", 0)) > 0
 
 
 def clear_winner(

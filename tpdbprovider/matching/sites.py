@@ -144,6 +144,10 @@ class SiteIndex:
             return "network"
         return None
 
+    def has_children(self, site_id: int) -> bool:
+        """True for a network or parent site (other sites name it as their parent or network)."""
+        return bool(self._children.get(site_id))
+
     def family_of(self, site_id: int) -> set[int]:
         """Ids of the site, its parent and network, and its children (for sibling/network scoring)."""
         entry = self.entries.get(site_id)
