@@ -8,9 +8,12 @@ stored as a ``MatchDecision``; a person's ``MatchPin`` for the same Plex item wi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
-from scenes.matching.candidates import Pool, local_candidates
+from django.db import OperationalError
+
+from scenes.matching.candidates import Pool, is_deadlock, local_candidates
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, record_decision
 from scenes.matching.pins import pinned
 from scenes.matching.prefetch import is_site_year_fresh, prefetch_site_year
@@ -23,6 +26,8 @@ from sites.services import site_index_get, site_list_sync_queue_if_due
 from tpdbprovider.matching.matcher import Decision, rank
 from tpdbprovider.matching.parser import MatchInput, ParsedScene, parse_request
 from tpdbprovider.matching.sites import SiteHit, SiteIndex
+
+logger = logging.getLogger(__package__)
 
 # A local answer this sure skips TPDB even when the site-year was never prefetched.
 LOCAL_SURE = 95
@@ -89,7 +94,13 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
     answers = decision.ranked if req.manual else ([decision.accepted] if decision.accepted else [])
     results = [pool.result_for(scored, req) for scored in answers[:MAX_MANUAL_RESULTS]]
     if decision.accepted is not None and not req.manual:
-        prefetch_site_year(results[0].item)
+        try:
+            prefetch_site_year(results[0].item)
+        except OperationalError as exc:
+            if not is_deadlock(exc):
+                raise
+            # The prefetch only saves later calls: a deadlock with a concurrent match never costs this answer.
+            logger.warning("Site-year prefetch deadlocked with another writer; skipped")
     return results
 
 

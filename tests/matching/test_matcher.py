@@ -1,7 +1,7 @@
 import datetime
 
 from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, decide, rank, score
-from tpdbprovider.matching.parser import parse
+from tpdbprovider.matching.parser import MatchInput, parse, parse_request
 from tpdbprovider.matching.sites import SiteEntry, SiteIndex
 
 D = datetime.date
@@ -201,3 +201,57 @@ def test_a_performer_titled_scene_without_a_date_is_not_accepted():
     # Solo sites title every scene of a performer by her name: the name alone cannot say which.
     d = _decide("Brazzers Exxtra - Jane Doe.mp4", [_cand("a", "Jane Doe", D(2024, 1, 15))])
     assert d.accepted is None
+
+
+def test_a_site_folder_and_a_whole_title_are_enough_without_a_date():
+    parsed = parse_request(MatchInput(filename="Brazzers Exxtra/Stress Relief Tonight.mp4"))
+    hits = INDEX.resolve(parsed.site_tokens)
+    d = decide(rank(parsed, hits, INDEX, [_cand("a", "Stress Relief Tonight", D(2021, 3, 4))]), manual=False)
+    assert d.accepted is not None
+    # the same title on two of the site's scenes: no answer
+    twins = [
+        _cand("a", "Stress Relief Tonight", D(2021, 3, 4)),
+        _cand("b", "Stress Relief Tonight", D(2019, 1, 2)),
+    ]
+    assert decide(rank(parsed, hits, INDEX, twins), manual=False).accepted is None
+
+
+def test_a_performer_folder_names_a_credited_performer():
+    parsed = parse_request(MatchInput(filename="Brazzers Exxtra/Jane Doe/Sunny Office.mp4"))
+    hits = INDEX.resolve(parsed.site_tokens)
+    s = score(parsed, hits, INDEX, _cand("a", "Sunny Office", D(2021, 3, 4)))
+    assert s.breakdown["performers_matched"] == 1
+    assert s.breakdown["title"] == "exact"  # the folder's words are never title words
+
+
+def _title_only(name, candidates):
+    parsed = parse_request(MatchInput(filename=name))
+    hits = INDEX.resolve(parsed.site_tokens)
+    return decide(rank(parsed, hits, INDEX, candidates), manual=False, has_site=bool(hits))
+
+
+def test_a_title_only_name_is_answered_by_a_unique_whole_title():
+    d = _title_only("Fixing the Night Shift (2017).mp4", [_cand("a", "Fixing the Night Shift", D(2017, 5, 1), 20)])
+    assert d.accepted is not None
+
+
+def test_a_title_only_name_abstains_on_a_second_close_title_or_a_disagreeing_year():
+    rivals = [
+        _cand("a", "Fixing the Night Shift", D(2017, 5, 1), 20),
+        _cand("b", "Fixing the Night Shifts", D(2012, 1, 1), 1),
+    ]
+    assert _title_only("Fixing the Night Shift.mp4", rivals).accepted is None
+    assert _title_only("Fixing the Night Shift (2014).mp4", rivals[:1]).accepted is None
+
+
+def test_a_short_title_only_name_needs_a_performer_or_a_year_too():
+    alone = [_cand("a", "Shy Office", D(2017, 5, 1), 20, performers=())]
+    assert _title_only("Shy Office.mp4", alone).accepted is None
+    credited = [_cand("a", "Shy Office", D(2017, 5, 1), 20)]
+    assert _title_only("Shy Office - Jane Doe.mp4", credited).accepted is not None
+
+
+def test_a_title_only_name_does_not_count_a_series_neighbour_as_a_rival():
+    cands = [_cand("a", "Second Tutor Night 5", D(2025, 1, 1), 20), _cand("b", "Second Tutor Night", D(2009, 1, 1), 1)]
+    d = _title_only("Second Tutor Night 5.avi", cands)
+    assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-a"

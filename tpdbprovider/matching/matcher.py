@@ -19,6 +19,10 @@ SITE_POINTS = {"exact": 32.0, "parent": 20.0, "child": 20.0, "sibling": 8.0, "ne
 NETWORK_EXACT_POINTS = 24.0
 EXPLAINED_POINTS = 6.0
 CORROBORATION_POINTS = 15.0
+SITE_TITLE_POINTS = 8.0
+# A title-only name is answered only by a whole title of this many words that no other candidate's title is close to.
+TITLE_ONLY_MIN_WORDS = 3
+AGREEING_NUMBERS = frozenset({"none", "match", "part_only", "part_match"})
 DUPLICATE_RELATIONS = frozenset({"exact", "parent", "child"})
 # A name that says its site (before the date, a leading [Site]) naming no site we know: every candidate loses this.
 UNKNOWN_SITE_POINTS = -20.0
@@ -241,8 +245,11 @@ def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Cand
     explained_points = EXPLAINED_POINTS if words and not residual and matched else 0.0
     if title_label == "exact" and len(title_words) >= 2 and strong >= 2:
         explained_points += CORROBORATION_POINTS  # the full title and two named performers: one and the same item
+    if title_label == "exact" and len(title_words) >= 2 and site_label in CONFIRMING_SITES and date_label == "none":
+        explained_points += SITE_TITLE_POINTS  # `Site/Title.mp4`: the whole title on the named site, no date to check
     total = site_points + date_points + perf_points + title_points + number_points + kind_points + explained_points
     breakdown: dict[str, float | str] = {
+        "evidence": "title_only" if _is_title_only(parsed, hits) else "full",
         "site": site_label,
         "site_points": round(site_points, 1),
         "date": date_label,
@@ -257,6 +264,11 @@ def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Cand
         "explained_points": explained_points,
     }
     return ScoredCandidate(cand, max(0, min(100, round(total))), breakdown, total=total)
+
+
+def _is_title_only(parsed: ParsedScene, hits: list[SiteHit]) -> bool:
+    """A name with nothing but a title (and maybe a year or performers): no date, no site, no folder."""
+    return not (parsed.dates or parsed.site_position or parsed.context_words) and all(h.strength < 0.9 for h in hits)
 
 
 def _kind_feature(parsed: ParsedScene, hits: list[SiteHit], cand: Candidate) -> float:
@@ -380,11 +392,36 @@ def decide(
         accept_threshold=accept_threshold,
         margin=margin,
     )
+    if verdict != "accepted" and _is_unique_title(best, ranked):
+        verdict = "accepted"  # a title-only name whose whole title names one item, far ahead of any other
     if verdict == "low_confidence" and not has_site:
         verdict = "no_site"
     if verdict == "accepted" and not _is_site_confirmed(best):
         verdict = "site_unconfirmed"
     return Decision(best if verdict == "accepted" else None, ranked, verdict)
+
+
+def _is_unique_title(best: ScoredCandidate, ranked: list[ScoredCandidate]) -> bool:
+    """Title-only names (`Fixing the Night (2017).mp4`): the candidate's whole title, at least
+    ``TITLE_ONLY_MIN_WORDS`` long, no other candidate with a title close to it, and nothing else in the name
+    disagreeing: its year, if any, is the candidate's, its performers, if any, are credited, and its numbers agree."""
+    b = best.breakdown
+    if b.get("evidence") != "title_only" or b.get("title") != "exact":
+        return False
+    corroborated = float(b.get("performers_matched", 0)) > 0 or b.get("date") == "same_year"
+    if len(words_of(best.candidate.title)) < TITLE_ONLY_MIN_WORDS - corroborated:
+        return False  # a two-word title needs its performer or its year as well
+    if b.get("date") not in ("none", "same_year") or b.get("numbers") not in AGREEING_NUMBERS:
+        return False
+    return not any(_is_title_rival(other) for other in ranked if other is not best)
+
+
+def _is_title_rival(other: ScoredCandidate) -> bool:
+    """Another candidate whose title reads like the name's (a second `Stress Relief`), not a series neighbour."""
+    title = other.breakdown.get("title")
+    if title in ("exact", "strong", "good"):
+        return True
+    return title == "contained" and other.breakdown.get("numbers") in AGREEING_NUMBERS
 
 
 def _is_site_confirmed(best: ScoredCandidate) -> bool:

@@ -16,7 +16,7 @@ VIDEO_EXTENSIONS = frozenset(
 _DEFINITE_JUNK = re.compile(
     r"^(?:\d{3,4}p|\d{3,4}x\d{3,4}|[xh]\.?26[45]|hevc|avc|av1|xvid|divx|aac\d*|ac3|dts|mp3|mp4|mkv|avi|wmv|m4v|"
     r"web|webdl|webrip|dl|dvdrip|bdrip|hdrip|brrip|bluray|xvx|prt|rq|\d{2,3}fps|fps|uhd|fhd|hdr|sdr|vr180|ktr|"
-    r"repack|proper|internal|nfo)$"
+    r"repack|proper|internal|nfo|xpost)$"
 )
 # Tokens that look like noise but are real title words often enough to keep for the scorer.
 _UNCERTAIN = frozenset({"xxx", "4k", "8k", "hd", "sd", "remastered", "1080", "720", "2160", "480", "ts", "vr"})
@@ -276,7 +276,7 @@ def _strip_copy_suffix(stem: str) -> str:
 
 def _is_junk_bracket(content: str) -> bool:
     ws = words_of(content)
-    return not ws or all(_DEFINITE_JUNK.match(w) or w in _UNCERTAIN or w.isdigit() for w in ws)
+    return not ws or all(_DEFINITE_JUNK.match(w) or w in _UNCERTAIN or re.fullmatch(r"\d+k?", w) for w in ws)
 
 
 def _humanize(text: str) -> str:
