@@ -16,7 +16,7 @@ from movies.services import movie_upsert_from_tpdb
 from scenes.matching.request import MatchRequest, MatchResult, kind_for
 from scenes.models import Scene, ScenePerformer
 from scenes.services import scene_upsert_from_tpdb
-from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, ScoredCandidate
+from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, ScoredCandidate, candidate_codes
 from tpdbprovider.matching.parser import ParsedScene
 from tpdbprovider.matching.ratingkeys import movie_key, scene_key
 from tpdbprovider.matching.sites import SiteHit, SiteIndex
@@ -153,6 +153,7 @@ def candidate_from_row(item: Scene | Movie) -> Candidate:
         site_name=site.name if site else "",
         performers=tuple(performers),
         duration_s=item.duration_s,
+        codes=candidate_codes(item.external_id, item.tpdb_numeric_id, item.slug, item.url),
     )
 
 
@@ -175,4 +176,5 @@ def candidate_from_tpdb(data: TPDBScene, kind: str) -> Candidate:
         site_name=data.site.name if data.site else "",
         performers=performers,
         duration_s=data.duration_s,
+        codes=candidate_codes(data.external_id, data.numeric_id, data.slug, data.url),
     )

@@ -109,7 +109,8 @@ def run_benchmark(
     from django.db import connections
     from django.test import Client
 
-    calls_before = fake.stats()["received"]
+    before = fake.stats()
+    calls_before = before["received"]
     started = time.perf_counter()
     if sync_sites:
         from sites.services import sites_sync_from_tpdb
@@ -142,7 +143,14 @@ def run_benchmark(
             list(pool.map(lambda _: close_connections(), range(clients)))
     if bar is not None:
         bar.close()
-    return summarize(rows, fake.stats()["received"] - calls_before, time.perf_counter() - started) | {"rows": rows}
+    after = fake.stats()
+    routes = {
+        route: count - before["by_route"].get(route, 0)
+        for route, count in after["by_route"].items()
+        if count > before["by_route"].get(route, 0)
+    }
+    summary = summarize(rows, after["received"] - calls_before, time.perf_counter() - started)
+    return summary | {"tpdb_calls_by_route": routes, "rows": rows}
 
 
 def configure_django(
@@ -199,6 +207,10 @@ def print_table(summary: dict[str, Any]) -> None:
         f"wall {summary['wall_s']:.1f} s, latency p50 {summary['latency_ms_p50']:.1f} ms "
         f"p99 {summary['latency_ms_p99']:.1f} ms"
     )
+    if summary.get("tpdb_calls_by_route"):
+        print(
+            "TPDB calls by route: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["tpdb_calls_by_route"].items()))
+        )
 
 
 def main() -> int:

@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 
-from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, decide, rank
+from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, candidate_codes, decide, rank
 from tpdbprovider.matching.parser import MatchInput, ParsedScene, parse_request, words_of
 from tpdbprovider.matching.sites import SiteEntry, SiteIndex, attach_aliases, load_default_aliases
 
@@ -58,6 +58,7 @@ def _candidate(obj: dict[str, Any], kind: str, aliases: dict[str, list[str]]) ->
         site_name=site.get("name") or "",
         performers=tuple(performers),
         duration_s=obj.get("duration"),
+        codes=candidate_codes(obj.get("external_id"), obj.get("_id"), obj.get("slug"), obj.get("url")),
     )
 
 

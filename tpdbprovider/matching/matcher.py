@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
@@ -20,6 +21,8 @@ NETWORK_EXACT_POINTS = 24.0
 EXPLAINED_POINTS = 6.0
 CORROBORATION_POINTS = 15.0
 SITE_TITLE_POINTS = 8.0
+# An id in the name equal to one TPDB stores for the candidate (its external id, _id, a number of its URL).
+CODE_POINTS = 30.0
 # A title-only name is answered only by a whole title of this many words that no other candidate's title is close to.
 TITLE_ONLY_MIN_WORDS = 3
 AGREEING_NUMBERS = frozenset({"none", "match", "part_only", "part_match"})
@@ -54,6 +57,7 @@ class Candidate:
     site_name: str = ""
     performers: tuple[CandidatePerformer, ...] = ()
     duration_s: int | None = None
+    codes: tuple[str, ...] = ()  # what TPDB stores that a name may carry: external id, TPDB _id, URL/slug numbers
 
 
 @dataclass(frozen=True)
@@ -223,11 +227,38 @@ def _numbers(words: tuple[str, ...]) -> set[str]:
     return {w.lstrip("0") or "0" for w in words if w.isdigit() and len(w) <= 5}
 
 
+def candidate_codes(*values: object) -> tuple[str, ...]:
+    """A candidate's codes from what TPDB stores (external id, numeric id, slug, URL): every number of 3+ digits."""
+    found: list[str] = []
+    for value in values:
+        if value is None or value == "":
+            continue
+        found.extend(n.lstrip("0") or "0" for n in re.findall(r"\d{3,}", str(value)))
+    return tuple(dict.fromkeys(found))
+
+
+def _code_feature(parsed: ParsedScene, cand: Candidate) -> tuple[str, float, set[str]]:
+    """Ids in the name (`Site - 1137049 - Title`, `scenes1195707`) against the candidate's codes."""
+    ids = {c.lstrip("0") or "0" for c in parsed.codes}
+    if not ids:
+        return "none", 0.0, set()
+    matched = ids & set(cand.codes)
+    if matched:
+        return "match", CODE_POINTS, matched
+    return "unmatched", 0.0, set()
+
+
 def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Candidate) -> ScoredCandidate:
-    """Score one candidate: site, date, title, performers and series numbers, combined into 0..100."""
+    """Score one candidate: site, date, title, performers, series numbers and ids, combined into 0..100."""
     site_label, site_points = _site_feature(parsed, hits, index, cand)
     date_label, date_points = _date_feature(parsed, cand)
-    words = _strip_site_words(parsed.words, hits)
+    code_label, code_points, _ = _code_feature(parsed, cand)
+    title_numbers = _numbers(tuple(words_of(cand.title)))
+    # An id is never a title word, unless the candidate's title carries that number (`Czech Amateurs 1426`).
+    ids = {c.lstrip("0") or "0" for c in parsed.codes} - title_numbers
+    words = tuple(
+        w for w in _strip_site_words(parsed.words, hits) if not (w.isdigit() and (w.lstrip("0") or "0") in ids)
+    )
     strong, weak, matched = _match_performers(words + parsed.uncertain_words, cand)
     if parsed.context_words:
         # `Site/Performer/Title.mp4`: a folder naming a credited performer counts, one that names nobody costs nothing.
@@ -247,7 +278,16 @@ def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Cand
         explained_points += CORROBORATION_POINTS  # the full title and two named performers: one and the same item
     if title_label == "exact" and len(title_words) >= 2 and site_label in CONFIRMING_SITES and date_label == "none":
         explained_points += SITE_TITLE_POINTS  # `Site/Title.mp4`: the whole title on the named site, no date to check
-    total = site_points + date_points + perf_points + title_points + number_points + kind_points + explained_points
+    total = (
+        site_points
+        + date_points
+        + perf_points
+        + title_points
+        + number_points
+        + kind_points
+        + explained_points
+        + code_points
+    )
     breakdown: dict[str, float | str] = {
         "evidence": "title_only" if _is_title_only(parsed, hits) else "full",
         "site": site_label,
@@ -260,6 +300,8 @@ def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Cand
         "title_points": title_points,
         "numbers": number_label,
         "number_points": number_points,
+        "codes": code_label,
+        "code_points": code_points,
         "kind_points": kind_points,
         "explained_points": explained_points,
     }

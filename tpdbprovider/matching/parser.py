@@ -123,6 +123,7 @@ class ParsedScene:
     part_number: int | None = None  # a file split into parts: `.part.1`, `CD2`, `2of3` (not a title word)
     site_position: str | None = None  # the token that can only be a site (before a date, a leading [Site]), if any
     context_words: tuple[str, ...] = ()  # words of the folders around the file (a site, a performer): never title
+    codes: tuple[str, ...] = ()  # ids in the name: `scenes1195707`, a 4+ digit number, `Site.<model>.<scene>.…`
 
     @property
     def dates(self) -> tuple[datetime.date, ...]:
@@ -355,8 +356,14 @@ def _parse(raw: str) -> ParsedScene:
         site_tokens.append(segments[0])
         if date_hit and words_of(stem[: date_hit.start]) == words_of(segments[0]):
             # Whatever precedes the date is the site; without a date the first segment may be a performer or title.
+            head = segments[0].split()
+            first_id = next((i for i, w in enumerate(head) if i and w.isdigit() and len(w) >= 3), None)
             segments = segments[1:]
-            site_position = site_tokens[0]
+            if first_id is not None:
+                # `Site.<model id>.<scene id>.Performer.YY.MM.DD…`: the site ends at the first id.
+                site_tokens[-1] = " ".join(head[:first_id])
+                segments.insert(0, " ".join(head[first_id:]))
+            site_position = site_tokens[-1]
     for content in later_brackets:
         head = re.split(r"\s+-\s+", content)[0].strip()
         if head:
@@ -385,6 +392,7 @@ def _parse(raw: str) -> ParsedScene:
     elif text_segments:
         title = text_segments[0]
     series = _series_numbers(fold(" ".join(raw_segments)))
+    codes = _codes(stem, date_hit)
     year = date_hit.primary.year if date_hit else (tracker_year or (years[0] if years else None))
     confidence = 0.2 * bool(site_tokens) + 0.4 * bool(date_hit) + 0.2 * bool(body_words) + 0.2 * bool(year)
     return ParsedScene(
@@ -404,7 +412,26 @@ def _parse(raw: str) -> ParsedScene:
         is_two_digit_year=bool(date_hit and date_hit.is_two_digit_year),
         part_number=part_number,
         site_position=site_position,
+        codes=codes,
     )
+
+
+_SCENE_ID = re.compile(r"(?<![a-z0-9])scenes?[\s._-]?(\d{3,9})(?!\d)", re.IGNORECASE)
+_ID_NUMBER = re.compile(r"(?<![\d])(\d{3,9})(?![\d])")
+
+
+def _codes(stem: str, date_hit: _DateHit | None) -> tuple[str, ...]:
+    """Numbers that may be ids: `scenes1195707` (a TPDB _id) and every 3-9 digit number outside the date that is not a
+    resolution, codec or year; the matcher checks them against what TPDB stores for each candidate."""
+    text = stem if date_hit is None else stem[: date_hit.start] + " " + stem[date_hit.end :]
+    found = [m.group(1) for m in _SCENE_ID.finditer(text)]
+    for m in _ID_NUMBER.finditer(_SCENE_ID.sub(" ", text)):
+        number = m.group(1)
+        tail = text[m.end() : m.end() + 1].lower()
+        if tail in ("p", "x", "k") or _YEAR.fullmatch(number) or number in ("264", "265", "480", "720", "1080", "2160"):
+            continue
+        found.append(number)
+    return tuple(dict.fromkeys(found))
 
 
 def series_numbers(text: str) -> tuple[int, ...]:
