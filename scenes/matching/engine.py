@@ -31,6 +31,8 @@ logger = logging.getLogger(__package__)
 
 # A local answer this sure skips TPDB even when the site-year was never prefetched.
 LOCAL_SURE = 95
+# An answer of the first search this sure skips the search of the other kind (scenes, movies).
+SETTLED = 75
 
 
 def match_episode(req: MatchRequest, *, reuse: bool = True) -> list[MatchResult]:
@@ -74,13 +76,22 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
 
     decision = _decide(req, parsed, hits, index, pool)
     if not _is_settled_locally(decision, hits):
-        is_fetched = fetch_candidates(req, parsed, pool, wants_movies=wants_movies)
-        # Another request may have stored these candidates' sites a moment ago (learned nothing new here, yet this
-        # request's index predates them): look again whenever TPDB brought candidates.
-        if not hits and (learn_sites(pool) or pool.fetched):
-            index = site_index_get(force=True)
-            hits = index.resolve(parsed.site_tokens)
-        decision = _decide(req, parsed, hits, index, pool)
+        # A movie-like name (a year, no date) asks the movie search first; either search that settles the answer
+        # spares the other one.
+        order = ["scene", "movie"] if wants_movies else ["scene"]
+        if wants_movies and parsed.year:
+            order.reverse()
+        is_fetched = True
+        for step, kind in enumerate(order):
+            if step and _is_settled_by(decision, order[0]):
+                break
+            is_fetched = fetch_candidates(req, parsed, pool, kind=kind) and is_fetched
+            # Another request may have stored these candidates' sites a moment ago (learned nothing new here, yet
+            # this request's index predates them): look again whenever TPDB brought candidates.
+            if not hits and (learn_sites(pool) or pool.fetched):
+                index = site_index_get(force=True)
+                hits = index.resolve(parsed.site_tokens)
+            decision = _decide(req, parsed, hits, index, pool)
         if not is_fetched and decision.accepted is None:
             # Not a judgement on the candidates: TPDB could not be asked. Never reused; the next request tries again.
             decision = replace(decision, reason=TPDB_UNAVAILABLE)
@@ -108,6 +119,12 @@ def _decide(req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: 
     candidates = [c for c in pool.candidates.values() if req.type == 1 or c.kind == "scene"]
     ranked = rank(parsed, hits, index, candidates)
     return decide_scored(ranked, manual=req.manual, has_site=bool(hits))
+
+
+def _is_settled_by(decision: Decision, kind: str) -> bool:
+    """The first search settled the answer: a clear winner of its kind this sure needs no search of the other kind."""
+    best = decision.accepted
+    return best is not None and best.candidate.kind == kind and best.confidence >= SETTLED
 
 
 def _is_settled_locally(decision: Decision, hits: list[SiteHit]) -> bool:

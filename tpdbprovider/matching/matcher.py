@@ -470,7 +470,7 @@ def _is_site_confirmed(best: ScoredCandidate) -> bool:
     """A candidate from another site than the name's (or an unknown one) is never accepted on date and title alone."""
     if best.breakdown.get("title") == "performer_title" and best.breakdown.get("date") in ("none", "unknown"):
         return False  # a solo site titles every scene of a performer by her name: without a date, which one?
-    site = best.breakdown.get("site")
+    site = best.breakdown.get("site", "none")
     if site in CONFIRMING_SITES or site == "none":
         return True
     return float(best.breakdown.get("performers_matched", 0)) > 0
