@@ -23,7 +23,7 @@ from scenes.matching.rule import decide_scored
 from scenes.matching.search import fetch_candidates, learn_sites
 from sites.selectors import site_list_synced_at
 from sites.services import site_index_get, site_list_sync_queue_if_due
-from tpdbprovider.matching.matcher import Decision, rank
+from tpdbprovider.matching.matcher import Decision, rank, resolve_sites, search_site_key
 from tpdbprovider.matching.parser import MatchInput, ParsedScene, parse_request
 from tpdbprovider.matching.sites import SiteHit, SiteIndex
 
@@ -67,7 +67,7 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
         )
     )
     index = site_index_get()
-    hits = index.resolve(parsed.site_tokens)
+    hits = resolve_sites(parsed, index)
     # A full date in the name means a scene release; feature films carry a year at most.
     wants_movies = req.type == 1 and parsed.release_date is None
     pool = Pool()
@@ -85,12 +85,12 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
         for step, kind in enumerate(order):
             if step and _is_settled_by(decision, order[0]):
                 break
-            is_fetched = fetch_candidates(req, parsed, pool, kind=kind) and is_fetched
+            is_fetched = fetch_candidates(req, parsed, pool, kind=kind, site_key=search_site_key(hits)) and is_fetched
             # Another request may have stored these candidates' sites a moment ago (learned nothing new here, yet
             # this request's index predates them): look again whenever TPDB brought candidates.
             if not hits and (learn_sites(pool) or pool.fetched):
                 index = site_index_get(force=True)
-                hits = index.resolve(parsed.site_tokens)
+                hits = resolve_sites(parsed, index)
             decision = _decide(req, parsed, hits, index, pool)
         if not is_fetched and decision.accepted is None:
             # Not a judgement on the candidates: TPDB could not be asked. Never reused; the next request tries again.

@@ -18,15 +18,17 @@ from tpdbprovider.tpdb.schemas import TPDBScene, slim_scene_json
 logger = logging.getLogger(__package__)
 
 
-def fetch_candidates(req: MatchRequest, parsed: ParsedScene, pool: Pool, *, kind: str) -> bool:
-    """One TPDB search of ``kind`` (cached for CACHE_TTL_SCENE_SEARCH): the scene ``parse`` search, or the movie search
-    by title and year.
+def fetch_candidates(
+    req: MatchRequest, parsed: ParsedScene, pool: Pool, *, kind: str, site_key: str | None = None
+) -> bool:
+    """One TPDB search of ``kind`` (cached for CACHE_TTL_SCENE_SEARCH): the scene ``parse`` search (led by
+    ``site_key``, the resolved site's short name, when there is one), or the movie search by title and year.
 
     Returns False when TPDB failed (the pool then holds only what was stored or fetched before the failure)."""
     client = tpdb_client(lane="interactive")
     try:
         if kind == "scene":
-            query = parsed.to_search_query()[:500]
+            query = parsed.to_search_query(site_key)[:500]
             if query:
                 for raw in _cached_search(client, "scenes", {"parse": query}):
                     pool.add_fetched(TPDBScene.from_json(raw), "scene")

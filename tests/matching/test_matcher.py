@@ -1,6 +1,14 @@
 import datetime
 
-from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, decide, rank, score
+from tpdbprovider.matching.matcher import (
+    Candidate,
+    CandidatePerformer,
+    decide,
+    rank,
+    resolve_sites,
+    score,
+    search_site_key,
+)
 from tpdbprovider.matching.parser import MatchInput, parse, parse_request
 from tpdbprovider.matching.sites import SiteEntry, SiteIndex
 
@@ -255,3 +263,35 @@ def test_a_title_only_name_does_not_count_a_series_neighbour_as_a_rival():
     cands = [_cand("a", "Second Tutor Night 5", D(2025, 1, 1), 20), _cand("b", "Second Tutor Night", D(2009, 1, 1), 1)]
     d = _title_only("Second Tutor Night 5.avi", cands)
     assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-a"
+
+
+def test_a_dateless_title_never_resolves_a_site_by_prefix():
+    index = SiteIndex([SiteEntry(60, "Wild On Cam", "wildoncam", 60, 60), *ANGELS.entries.values()])
+    assert resolve_sites(parse_request(MatchInput(filename="Wild Boss Part 4.mp4")), index) == []
+    hits = resolve_sites(parse_request(MatchInput(filename="Wild.22.01.03.Jane.Doe.mp4")), index)
+    assert [(h.entry.name, h.how) for h in hits] == [("Wild On Cam", "prefix")]  # in site position it may
+
+
+def test_the_parse_query_leads_with_the_resolved_site_and_never_with_a_dateless_title():
+    parsed = parse_request(MatchInput(filename="Secret Stepsister Deal.mp4"))
+    assert parsed.to_search_query(search_site_key(resolve_sites(parsed, INDEX))) == "secret stepsister deal"
+    parsed = parse_request(MatchInput(filename="Brazzers Exxtra/Callie's Late Date.mp4"))
+    assert parsed.to_search_query(search_site_key(resolve_sites(parsed, INDEX))) == "brazzersexxtra callies late date"
+    assert parse("bex.21.12.07.Jane.Doe.mp4").to_search_query() == "bex 2021-12-07 jane doe"
+
+
+def test_the_unique_whole_title_wins_a_title_only_name_even_behind_a_same_year_movie():
+    movie = _cand("m", "Sneaking Her", D(2022, 7, 20), 20, performers=(), kind="movie")
+    scene = _cand("s", "Sneaking the Holiday", D(2022, 12, 30), 1, performers=())
+    shorter = _cand("x", "Sneaking", D(2022, 3, 1), 3, performers=())
+    d = _title_only("Sneaking the Holiday (2022).mp4", [movie, scene, shorter])
+    assert d.ranked[0].candidate.key == "tpdb-movie-m"
+    assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-s"
+    assert d.reason == "unique_title"
+
+
+def test_a_named_networks_own_scene_with_the_names_title_scores_as_its_own_site():
+    own = Candidate("tpdb-scene-own", "scene", "Lucky Late Escape", D(2021, 11, 22), 50, "Mofos")
+    parsed = parse_request(MatchInput(filename="Mofos/Lucky Late Escape.mp4"))
+    s = score(parsed, resolve_sites(parsed, ANGELS), ANGELS, own)
+    assert (s.breakdown["site"], s.breakdown["site_points"]) == ("exact", 32.0)

@@ -21,6 +21,7 @@ NETWORK_EXACT_POINTS = 24.0
 EXPLAINED_POINTS = 6.0
 CORROBORATION_POINTS = 15.0
 SITE_TITLE_POINTS = 8.0
+CAST_POINTS = 10.0
 # An id in the name equal to one TPDB stores for the candidate (its external id, _id, a number of its URL).
 CODE_POINTS = 30.0
 # A title-only name is answered only by a whole title of this many words that no other candidate's title is close to.
@@ -113,6 +114,21 @@ def _is_subsequence(code: str, name: str) -> bool:
         return False
     letters = iter(name)
     return all(ch in letters for ch in code)
+
+
+def resolve_sites(parsed: ParsedScene, index: SiteIndex) -> list[SiteHit]:
+    """The sites a request names; a unique prefix (`evil` → Evil Angel) counts only for a token in site position."""
+    in_position = parsed.site_position is not None and parsed.site_tokens[:1] == (parsed.site_position,)
+    return index.resolve(parsed.site_tokens, allow_prefix=in_position)
+
+
+def search_site_key(hits: list[SiteHit]) -> str | None:
+    """The short name to put first in a TPDB `parse` query: the strongest exactly resolved site, if any."""
+    strong = [h for h in hits if h.strength >= 0.9]
+    if not strong:
+        return None
+    entry = strong[0].entry
+    return normalize_key(entry.short_name) or normalize_key(entry.name)
 
 
 def _most_specific(hits: list[SiteHit], index: SiteIndex) -> list[SiteHit]:
@@ -271,11 +287,17 @@ def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Cand
     residual = _remove_spans(words, matched)
     title_words = tuple(words_of(cand.title))
     title_label, title_points = _title_feature(words, residual, parsed.uncertain_words, title_words, matched)
+    is_network = site_label == "exact" and cand.site_id is not None and index.has_children(cand.site_id)
+    if is_network and title_label in ("exact", "strong", "contained"):
+        # a named network's own scene with the name's title: no sub-site's scene is as likely
+        site_points += SITE_POINTS["exact"] - NETWORK_EXACT_POINTS
     number_label, number_points = _number_feature(residual, title_words, parsed)
     kind_points = _kind_feature(parsed, hits, cand)
     explained_points = EXPLAINED_POINTS if words and not residual and matched else 0.0
     if title_label == "exact" and len(title_words) >= 2 and strong >= 2:
         explained_points += CORROBORATION_POINTS  # the full title and two named performers: one and the same item
+    if strong >= 2 and words and not residual and site_label in CONFIRMING_SITES and date_label == "none":
+        explained_points += CAST_POINTS  # `Site - Jane Doe Ann Roe.mp4`: the name is the site and two credited names
     if title_label == "exact" and len(title_words) >= 2 and site_label in CONFIRMING_SITES and date_label == "none":
         explained_points += SITE_TITLE_POINTS  # `Site/Title.mp4`: the whole title on the named site, no date to check
     total = (
@@ -434,8 +456,9 @@ def decide(
         accept_threshold=accept_threshold,
         margin=margin,
     )
-    if verdict != "accepted" and _is_unique_title(best, ranked):
-        verdict = "accepted"  # a title-only name whose whole title names one item, far ahead of any other
+    if verdict != "accepted" and (unique := _unique_title(ranked)) is not None:
+        # a title-only name whose whole title names one item and nothing else comes close
+        return Decision(unique, ranked, "unique_title")
     if verdict == "low_confidence" and not has_site:
         verdict = "no_site"
     if verdict == "accepted" and not _is_site_confirmed(best):
@@ -443,27 +466,28 @@ def decide(
     return Decision(best if verdict == "accepted" else None, ranked, verdict)
 
 
-def _is_unique_title(best: ScoredCandidate, ranked: list[ScoredCandidate]) -> bool:
-    """Title-only names (`Fixing the Night (2017).mp4`): the candidate's whole title, at least
-    ``TITLE_ONLY_MIN_WORDS`` long, no other candidate with a title close to it, and nothing else in the name
-    disagreeing: its year, if any, is the candidate's, its performers, if any, are credited, and its numbers agree."""
+def _unique_title(ranked: list[ScoredCandidate]) -> ScoredCandidate | None:
+    """Title-only names (`Fixing the Night (2017).mp4`): the one candidate with the whole title, at least
+    ``TITLE_ONLY_MIN_WORDS`` long, no other candidate's title close to it, and nothing else in the name disagreeing:
+    its year, if any, is the candidate's, its performers, if any, are credited, and its numbers agree."""
+    exact = [s for s in ranked if s.breakdown.get("title") == "exact"]
+    if len(exact) != 1 or exact[0].breakdown.get("evidence") != "title_only":
+        return None
+    best = exact[0]
     b = best.breakdown
-    if b.get("evidence") != "title_only" or b.get("title") != "exact":
-        return False
     corroborated = float(b.get("performers_matched", 0)) > 0 or b.get("date") == "same_year"
     if len(words_of(best.candidate.title)) < TITLE_ONLY_MIN_WORDS - corroborated:
-        return False  # a two-word title needs its performer or its year as well
+        return None  # a two-word title needs its performer or its year as well
     if b.get("date") not in ("none", "same_year") or b.get("numbers") not in AGREEING_NUMBERS:
-        return False
-    return not any(_is_title_rival(other) for other in ranked if other is not best)
+        return None
+    if any(_is_title_rival(other) for other in ranked if other is not best):
+        return None
+    return best
 
 
 def _is_title_rival(other: ScoredCandidate) -> bool:
-    """Another candidate whose title reads like the name's (a second `Stress Relief`), not a series neighbour."""
-    title = other.breakdown.get("title")
-    if title in ("exact", "strong", "good"):
-        return True
-    return title == "contained" and other.breakdown.get("numbers") in AGREEING_NUMBERS
+    """Another candidate whose title reads like the name's (a typo away), not a shorter title inside it."""
+    return other.breakdown.get("title") in ("strong", "good")
 
 
 def _is_site_confirmed(best: ScoredCandidate) -> bool:

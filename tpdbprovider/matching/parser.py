@@ -131,11 +131,15 @@ class ParsedScene:
         first = (self.release_date,) if self.release_date else ()
         return first + tuple(d for d in self.date_alternatives if d != self.release_date)
 
-    def to_search_query(self) -> str:
-        """Build a TPDB `parse` query the way namer does: `<site> <YYYY-MM-DD> <words>`."""
+    def to_search_query(self, site_key: str | None = None) -> str:
+        """Build a TPDB `parse` query the way namer does: `<site> <YYYY-MM-DD> <words>`.
+
+        The site is ``site_key`` (the resolved site's short name) when given, else the token in site position; a
+        dateless name's first segment is no site (it may be the title), so its words alone are sent."""
         parts: list[str] = []
-        if self.site_tokens:
-            parts.append(normalize_key(self.site_tokens[0]))
+        site = site_key or (normalize_key(self.site_position) if self.site_position else "")
+        if site:
+            parts.append(site)
         if self.release_date:
             parts.append(self.release_date.isoformat())
         elif self.year:
