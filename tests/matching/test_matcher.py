@@ -3,6 +3,7 @@ import datetime
 from tpdbprovider.matching.matcher import (
     Candidate,
     CandidatePerformer,
+    candidate_codes,
     decide,
     rank,
     resolve_sites,
@@ -295,3 +296,34 @@ def test_a_named_networks_own_scene_with_the_names_title_scores_as_its_own_site(
     parsed = parse_request(MatchInput(filename="Mofos/Lucky Late Escape.mp4"))
     s = score(parsed, resolve_sites(parsed, ANGELS), ANGELS, own)
     assert (s.breakdown["site"], s.breakdown["site_points"]) == ("exact", 32.0)
+
+
+def test_an_id_the_candidate_stores_identifies_it_and_is_never_a_title_word():
+    eliza = CandidatePerformer("Eliza Brooks", "Eliza Brooks")
+    one = Candidate("tpdb-scene-1", "scene", "Eliza Brooks", D(2022, 11, 26), 2, "", (eliza,), codes=("1474",))
+    two = Candidate("tpdb-scene-2", "scene", "Eliza Brooks", D(2025, 10, 17), 2, "", (eliza,), codes=("1502",))
+    d = _decide("BrazzersExxtra - 1474 - Eliza-Brooks.mp4", [one, two])
+    assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-1"
+    assert d.accepted.breakdown["codes"] == "match"
+    s = score(
+        parse("Brazzers Exxtra - 1137049 - Short Dance Getaway.mp4"),
+        INDEX.resolve(["Brazzers Exxtra"]),
+        INDEX,
+        _cand("x", "Short Dance Getaway", D(2020, 1, 1)),
+    )
+    assert (s.breakdown["title"], s.breakdown["numbers"]) == ("exact", "none")  # the id is no title word
+
+
+def test_a_title_that_begins_with_the_sites_name_is_read_whole():
+    numbered = Candidate("tpdb-scene-c", "scene", "Brazzers Exxtra 1786", D(2020, 4, 22), 2, "", codes=("1786",))
+    parsed = parse_request(MatchInput(filename="Brazzers Exxtra/Brazzers Exxtra 1786.mp4"))
+    s = score(parsed, resolve_sites(parsed, INDEX), INDEX, numbered)
+    assert s.breakdown["title"] == "exact"
+
+
+def test_candidate_codes_come_from_what_tpdb_stores():
+    assert candidate_codes("1137049", 1202861, "little-caprice-dreams-short-dance", "https://x.test/v/slug-3/007") == (
+        "1137049",
+        "1202861",
+        "7",
+    )

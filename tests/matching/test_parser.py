@@ -236,3 +236,28 @@ def test_real_titles_are_not_obfuscated():
         assert not is_obfuscated(name), name
     for name in ("video.mp4", "1.wmv", "a1b2c3d4e5.mkv", "kink-995.mp4", "xkcdqz.mp4", "video 1080p.mp4"):
         assert is_obfuscated(name), name
+
+
+def test_a_slash_inside_brackets_is_part_of_the_name():
+    p = _request("Backroom_Casting_Couch - 3423632 - Meeting_the_Break [Oculus Rift / Vive] 180x180.avi")
+    assert p.site_tokens[0] == "Backroom Casting Couch"
+    assert "vive" not in p.words and "meeting" in p.words
+
+
+def test_it_reads_a_quoted_title():
+    p = parse('My Dad\'s Hot Girlfriend - Bianca & Bella "Lucky Habit" HEVC AAC x265.mp4')
+    assert p.quoted_title == "Lucky Habit"
+
+
+def test_it_reads_ids_and_codes_but_not_resolutions_or_years():
+    assert parse("Little Caprice Dreams - 1137049 - Short Dance Getaway 2160p.mp4").codes == ("1137049",)
+    p = parse("PornFidelity - Breaking.the.Game - scenes1181717 - 4228901 - (720p).mkv")
+    assert p.codes == ("1181717", "4228901")
+    assert parse("Vixen 1920x1080 Title 2019 x265.mp4").codes == ()
+
+
+def test_a_model_and_scene_id_after_the_site_are_not_part_of_the_site():
+    p = parse("Shoplyfter.890.1746.Alicia.Kali.20.07.26.XXX.1080p.HEVC.x265.PRT.mp4")
+    assert p.site_position == "Shoplyfter"
+    assert p.codes == ("890", "1746")
+    assert p.words[-2:] == ("alicia", "kali")

@@ -22,6 +22,7 @@ EXPLAINED_POINTS = 6.0
 CORROBORATION_POINTS = 15.0
 SITE_TITLE_POINTS = 8.0
 CAST_POINTS = 10.0
+_SCENE_CODE = re.compile(r"scenes?\d{3,9}")
 # An id in the name equal to one TPDB stores for the candidate (its external id, _id, a number of its URL).
 CODE_POINTS = 30.0
 # A title-only name is answered only by a whole title of this many words that no other candidate's title is close to.
@@ -272,9 +273,7 @@ def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Cand
     title_numbers = _numbers(tuple(words_of(cand.title)))
     # An id is never a title word, unless the candidate's title carries that number (`Czech Amateurs 1426`).
     ids = {c.lstrip("0") or "0" for c in parsed.codes} - title_numbers
-    words = tuple(
-        w for w in _strip_site_words(parsed.words, hits) if not (w.isdigit() and (w.lstrip("0") or "0") in ids)
-    )
+    words = _without_ids(_strip_site_words(parsed.words, hits), ids)
     strong, weak, matched = _match_performers(words + parsed.uncertain_words, cand)
     if parsed.context_words:
         # `Site/Performer/Title.mp4`: a folder naming a credited performer counts, one that names nobody costs nothing.
@@ -287,6 +286,8 @@ def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Cand
     residual = _remove_spans(words, matched)
     title_words = tuple(words_of(cand.title))
     title_label, title_points = _title_feature(words, residual, parsed.uncertain_words, title_words, matched)
+    if title_label != "exact" and _names_whole_title(parsed, hits, ids, matched, title_words):
+        title_label, title_points = "exact", 35.0
     is_network = site_label == "exact" and cand.site_id is not None and index.has_children(cand.site_id)
     if is_network and title_label in ("exact", "strong", "contained"):
         # a named network's own scene with the name's title: no sub-site's scene is as likely
@@ -342,6 +343,35 @@ def _kind_feature(parsed: ParsedScene, hits: list[SiteHit], cand: Candidate) -> 
     if parsed.release_date is None and parsed.year:
         return 20.0 if cand.kind == "movie" else (-10.0 if not hits else 0.0)
     return 0.0
+
+
+def _without_ids(words: tuple[str, ...], ids: set[str]) -> tuple[str, ...]:
+    return tuple(w for w in words if not ((w.isdigit() and (w.lstrip("0") or "0") in ids) or _SCENE_CODE.fullmatch(w)))
+
+
+def _names_whole_title(
+    parsed: ParsedScene,
+    hits: list[SiteHit],
+    ids: set[str],
+    matched: set[tuple[str, ...]],
+    title_words: tuple[str, ...],
+) -> bool:
+    """The whole title, read another way: a quoted title (`Jane "Lucky Habit"`), or a title that begins with the site's
+    name (`Czech Couples/Czech Couples 1786.mp4`, `CzechVR - Czech VR 1589 - …`)."""
+    if not title_words:
+        return False
+    if parsed.quoted_title and tuple(words_of(parsed.quoted_title)) == title_words:
+        return True
+    if not hits:
+        return False
+    unstripped = _remove_spans(_without_ids(parsed.words, ids), matched)
+    if unstripped == title_words:
+        return True
+    stripped = _remove_spans(_without_ids(_strip_site_words(parsed.words, hits), ids), matched)
+    if not stripped or len(stripped) >= len(title_words) or title_words[-len(stripped) :] != stripped:
+        return False
+    lead = normalize_key(" ".join(title_words[: -len(stripped)]))
+    return lead in {normalize_key(h.entry.name) for h in hits} | {normalize_key(h.entry.short_name) for h in hits}
 
 
 def _title_feature(
@@ -492,8 +522,9 @@ def _is_title_rival(other: ScoredCandidate) -> bool:
 
 def _is_site_confirmed(best: ScoredCandidate) -> bool:
     """A candidate from another site than the name's (or an unknown one) is never accepted on date and title alone."""
-    if best.breakdown.get("title") == "performer_title" and best.breakdown.get("date") in ("none", "unknown"):
-        return False  # a solo site titles every scene of a performer by her name: without a date, which one?
+    undated = best.breakdown.get("date") in ("none", "unknown") and best.breakdown.get("codes") != "match"
+    if best.breakdown.get("title") == "performer_title" and undated:
+        return False  # a solo site titles every scene of a performer by her name: without a date or id, which one?
     site = best.breakdown.get("site", "none")
     if site in CONFIRMING_SITES or site == "none":
         return True

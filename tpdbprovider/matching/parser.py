@@ -123,6 +123,7 @@ class ParsedScene:
     part_number: int | None = None  # a file split into parts: `.part.1`, `CD2`, `2of3` (not a title word)
     site_position: str | None = None  # the token that can only be a site (before a date, a leading [Site]), if any
     context_words: tuple[str, ...] = ()  # words of the folders around the file (a site, a performer): never title
+    quoted_title: str | None = None  # `Jane Doe "Lucky Habit"`: a quoted segment is the title
     codes: tuple[str, ...] = ()  # ids in the name: `scenes1195707`, a 4+ digit number, `Site.<model>.<scene>.…`
 
     @property
@@ -323,7 +324,7 @@ def parse(text: str) -> ParsedScene:
 
 def _parse(raw: str) -> ParsedScene:
     ref = find_ref(raw)
-    name = re.split(r"[\\/]", raw.strip())[-1].strip()
+    name = (_path_parts(raw.strip()) or [""])[-1].strip()
     stem, part_number = _strip_file_part(_strip_copy_suffix(_strip_extension(name)).strip())
     stem = _strip_copy_suffix(stem).strip()
     tracker_year = None
@@ -397,6 +398,7 @@ def _parse(raw: str) -> ParsedScene:
         title = text_segments[0]
     series = _series_numbers(fold(" ".join(raw_segments)))
     codes = _codes(stem, date_hit)
+    quoted = re.search(r"[\"\u201c\u201d]([^\"\u201c\u201d]{2,200})[\"\u201c\u201d]", stem)
     year = date_hit.primary.year if date_hit else (tracker_year or (years[0] if years else None))
     confidence = 0.2 * bool(site_tokens) + 0.4 * bool(date_hit) + 0.2 * bool(body_words) + 0.2 * bool(year)
     return ParsedScene(
@@ -417,6 +419,7 @@ def _parse(raw: str) -> ParsedScene:
         part_number=part_number,
         site_position=site_position,
         codes=codes,
+        quoted_title=quoted.group(1).strip() if quoted and words_of(quoted.group(1)) else None,
     )
 
 
@@ -451,7 +454,14 @@ def _series_numbers(text: str) -> tuple[int, ...]:
 
 
 def _path_parts(filename: str) -> list[str]:
-    return [p for p in re.split(r"[\\/]+", filename) if p.strip()]
+    """Folders and file name; a slash inside brackets (`[Oculus Rift / Vive]`) belongs to the name, not the path."""
+    parts: list[str] = []
+    for part in re.split(r"[\\/]+", filename):
+        if parts and parts[-1].count("[") > parts[-1].count("]"):
+            parts[-1] = f"{parts[-1]}/{part}"
+        else:
+            parts.append(part)
+    return [p for p in parts if p.strip()]
 
 
 def parse_request(inp: MatchInput) -> ParsedScene:
