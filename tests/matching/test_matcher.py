@@ -327,3 +327,17 @@ def test_candidate_codes_come_from_what_tpdb_stores():
         "1202861",
         "7",
     )
+
+
+def test_a_series_neighbour_with_another_number_is_no_rival_of_a_unique_title():
+    cands = [
+        _cand("a", "Bright Lunch Break 1", D(2019, 1, 1), 20),
+        _cand("b", "Bright Lunch Break 2", D(2019, 3, 1), 1),
+    ]
+    d = _title_only("Bright Lunch Break 1.mp4", cands)
+    assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-a"
+    typo = [
+        _cand("a", "Bright Lunch Break 1", D(2019, 1, 1), 20),
+        _cand("b", "Bright Lunch Breaks 1", D(2019, 3, 1), 1),
+    ]
+    assert _title_only("Bright Lunch Break 1.mp4", typo).accepted is None

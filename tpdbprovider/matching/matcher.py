@@ -516,8 +516,9 @@ def _unique_title(ranked: list[ScoredCandidate]) -> ScoredCandidate | None:
 
 
 def _is_title_rival(other: ScoredCandidate) -> bool:
-    """Another candidate whose title reads like the name's (a typo away), not a shorter title inside it."""
-    return other.breakdown.get("title") in ("strong", "good")
+    """Another candidate whose title reads like the name's (a typo away), not a shorter title inside it nor a series
+    neighbour (`Bright Lunch 2` for `Bright Lunch 1`)."""
+    return other.breakdown.get("title") in ("strong", "good") and other.breakdown.get("numbers") in AGREEING_NUMBERS
 
 
 def _is_site_confirmed(best: ScoredCandidate) -> bool:
