@@ -341,3 +341,10 @@ def test_a_series_neighbour_with_another_number_is_no_rival_of_a_unique_title():
         _cand("b", "Bright Lunch Breaks 1", D(2019, 3, 1), 1),
     ]
     assert _title_only("Bright Lunch Break 1.mp4", typo).accepted is None
+
+
+def test_a_studio_and_a_year_without_the_title_or_a_performer_are_no_answer():
+    movie = _cand("m", "Trading Hearts", D(2013, 3, 6), 1, performers=(), kind="movie")
+    d = _decide("[Brazzers] Tasting Hearts (2013) [2160p].mp4", [movie])
+    assert d.ranked[0].breakdown["title"] == "weak"
+    assert d.accepted is None

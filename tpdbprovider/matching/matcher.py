@@ -523,6 +523,13 @@ def _is_title_rival(other: ScoredCandidate) -> bool:
 
 def _is_site_confirmed(best: ScoredCandidate) -> bool:
     """A candidate from another site than the name's (or an unknown one) is never accepted on date and title alone."""
+    b = best.breakdown
+    if (
+        b.get("title") in ("weak", "poor", "conflicting")
+        and not float(b.get("performers_matched", 0))
+        and b.get("codes") != "match"
+    ):
+        return False  # a studio and a year are no item: `Tasting Hearts (2013)` is not `Trading Hearts`
     undated = best.breakdown.get("date") in ("none", "unknown") and best.breakdown.get("codes") != "match"
     if best.breakdown.get("title") == "performer_title" and undated:
         return False  # a solo site titles every scene of a performer by her name: without a date or id, which one?
