@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db import OperationalError
+from django.db.models import Prefetch, Q
 
 from movies.models import Movie, MoviePerformer
 from movies.services import movie_upsert_from_tpdb
 from scenes.matching.request import MatchRequest, MatchResult, kind_for
 from scenes.models import Scene, ScenePerformer
 from scenes.services import scene_upsert_from_tpdb
-from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, ScoredCandidate
+from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, ScoredCandidate, candidate_codes
 from tpdbprovider.matching.parser import ParsedScene
 from tpdbprovider.matching.ratingkeys import movie_key, scene_key
 from tpdbprovider.matching.sites import SiteHit, SiteIndex
 from tpdbprovider.tpdb.schemas import TPDBScene
+
+logger = logging.getLogger(__package__)
+DEADLOCK_ATTEMPTS = 3
 
 # Stored scenes this far around a parsed date are local candidates; TPDB dates lag up to ~25 days for some sites.
 LOCAL_DAYS_BEFORE = 2
@@ -57,9 +62,31 @@ class Pool:
             model: type[Scene] | type[Movie] = Scene if is_scene else Movie
             item = model.objects.select_related("site").filter(tpdb_id=data.id).first()
             if item is None:
-                item = scene_upsert_from_tpdb(data=data) if is_scene else movie_upsert_from_tpdb(data=data)
+                item = _upsert_once_deadlock_free(data, is_scene=is_scene)
             self.stored[key] = item
         return MatchResult(item, kind_for(item, req), scored.confidence)
+
+
+def is_deadlock(exc: OperationalError) -> bool:
+    """True for PostgreSQL's deadlock (SQLSTATE 40P01): the database chose this transaction to roll back, so it can
+    simply run again."""
+    cause = exc.__cause__
+    return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) == "40P01"
+
+
+def _upsert_once_deadlock_free(data: TPDBScene, *, is_scene: bool) -> Scene | Movie:
+    """Store a fetched candidate; two matches storing scenes with shared performers at once may deadlock, and the one
+    PostgreSQL rolled back runs again (the other has committed by then)."""
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            return scene_upsert_from_tpdb(data=data) if is_scene else movie_upsert_from_tpdb(data=data)
+        except OperationalError as exc:
+            if not is_deadlock(exc) or attempt == DEADLOCK_ATTEMPTS:
+                raise
+            logger.info(
+                "Storing a matched %s deadlocked (attempt %s); retrying", "scene" if is_scene else "movie", attempt
+            )
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def local_candidates(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex) -> Iterable[Scene]:
@@ -70,10 +97,13 @@ def local_candidates(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex)
     tpdb_site_ids: set[int] = set()
     for hit in hits:
         tpdb_site_ids |= index.family_of(hit.entry.id) | {hit.entry.id}
-    start = min(dates) - datetime.timedelta(days=LOCAL_DAYS_BEFORE)
-    end = max(dates) + datetime.timedelta(days=LOCAL_DAYS_AFTER)
+    # One window per reading: `13.12.20` may be 2013-12-20 or 2020-12-13, and the years between are no candidates.
+    windows = Q()
+    for day in dates:
+        start = day - datetime.timedelta(days=LOCAL_DAYS_BEFORE)
+        windows |= Q(release_date__range=(start, day + datetime.timedelta(days=LOCAL_DAYS_AFTER)))
     return _with_credits(
-        Scene.objects.filter(site__tpdb_numeric_id__in=tpdb_site_ids, release_date__range=(start, end))
+        Scene.objects.filter(windows, site__tpdb_numeric_id__in=tpdb_site_ids)
         .select_related("site")
         .order_by("release_date")[:200]
     )
@@ -123,6 +153,7 @@ def candidate_from_row(item: Scene | Movie) -> Candidate:
         site_name=site.name if site else "",
         performers=tuple(performers),
         duration_s=item.duration_s,
+        codes=candidate_codes(item.external_id, item.tpdb_numeric_id, item.slug, item.url),
     )
 
 
@@ -145,4 +176,5 @@ def candidate_from_tpdb(data: TPDBScene, kind: str) -> Candidate:
         site_name=data.site.name if data.site else "",
         performers=performers,
         duration_s=data.duration_s,
+        codes=candidate_codes(data.external_id, data.numeric_id, data.slug, data.url),
     )

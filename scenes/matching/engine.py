@@ -8,9 +8,12 @@ stored as a ``MatchDecision``; a person's ``MatchPin`` for the same Plex item wi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
-from scenes.matching.candidates import Pool, local_candidates
+from django.db import OperationalError
+
+from scenes.matching.candidates import Pool, is_deadlock, local_candidates
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, record_decision
 from scenes.matching.pins import pinned
 from scenes.matching.prefetch import is_site_year_fresh, prefetch_site_year
@@ -20,12 +23,16 @@ from scenes.matching.rule import decide_scored
 from scenes.matching.search import fetch_candidates, learn_sites
 from sites.selectors import site_list_synced_at
 from sites.services import site_index_get, site_list_sync_queue_if_due
-from tpdbprovider.matching.matcher import Decision, rank
+from tpdbprovider.matching.matcher import Decision, rank, resolve_sites, search_site_key
 from tpdbprovider.matching.parser import MatchInput, ParsedScene, parse_request
 from tpdbprovider.matching.sites import SiteHit, SiteIndex
 
+logger = logging.getLogger(__package__)
+
 # A local answer this sure skips TPDB even when the site-year was never prefetched.
 LOCAL_SURE = 95
+# An answer of the first search this sure skips the search of the other kind (scenes, movies).
+SETTLED = 75
 
 
 def match_episode(req: MatchRequest, *, reuse: bool = True) -> list[MatchResult]:
@@ -60,7 +67,7 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
         )
     )
     index = site_index_get()
-    hits = index.resolve(parsed.site_tokens)
+    hits = resolve_sites(parsed, index)
     # A full date in the name means a scene release; feature films carry a year at most.
     wants_movies = req.type == 1 and parsed.release_date is None
     pool = Pool()
@@ -69,13 +76,22 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
 
     decision = _decide(req, parsed, hits, index, pool)
     if not _is_settled_locally(decision, hits):
-        is_fetched = fetch_candidates(req, parsed, pool, wants_movies=wants_movies)
-        # Another request may have stored these candidates' sites a moment ago (learned nothing new here, yet this
-        # request's index predates them): look again whenever TPDB brought candidates.
-        if not hits and (learn_sites(pool) or pool.fetched):
-            index = site_index_get(force=True)
-            hits = index.resolve(parsed.site_tokens)
-        decision = _decide(req, parsed, hits, index, pool)
+        # A movie-like name (a year, no date) asks the movie search first; either search that settles the answer
+        # spares the other one.
+        order = ["scene", "movie"] if wants_movies else ["scene"]
+        if wants_movies and parsed.year:
+            order.reverse()
+        is_fetched = True
+        for step, kind in enumerate(order):
+            if step and _is_settled_by(decision, order[0]):
+                break
+            is_fetched = fetch_candidates(req, parsed, pool, kind=kind, site_key=search_site_key(hits)) and is_fetched
+            # Another request may have stored these candidates' sites a moment ago (learned nothing new here, yet
+            # this request's index predates them): look again whenever TPDB brought candidates.
+            if not hits and (learn_sites(pool) or pool.fetched):
+                index = site_index_get(force=True)
+                hits = resolve_sites(parsed, index)
+            decision = _decide(req, parsed, hits, index, pool)
         if not is_fetched and decision.accepted is None:
             # Not a judgement on the candidates: TPDB could not be asked. Never reused; the next request tries again.
             decision = replace(decision, reason=TPDB_UNAVAILABLE)
@@ -89,7 +105,13 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
     answers = decision.ranked if req.manual else ([decision.accepted] if decision.accepted else [])
     results = [pool.result_for(scored, req) for scored in answers[:MAX_MANUAL_RESULTS]]
     if decision.accepted is not None and not req.manual:
-        prefetch_site_year(results[0].item)
+        try:
+            prefetch_site_year(results[0].item)
+        except OperationalError as exc:
+            if not is_deadlock(exc):
+                raise
+            # The prefetch only saves later calls: a deadlock with a concurrent match never costs this answer.
+            logger.warning("Site-year prefetch deadlocked with another writer; skipped")
     return results
 
 
@@ -97,6 +119,12 @@ def _decide(req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: 
     candidates = [c for c in pool.candidates.values() if req.type == 1 or c.kind == "scene"]
     ranked = rank(parsed, hits, index, candidates)
     return decide_scored(ranked, manual=req.manual, has_site=bool(hits))
+
+
+def _is_settled_by(decision: Decision, kind: str) -> bool:
+    """The first search settled the answer: a clear winner of its kind this sure needs no search of the other kind."""
+    best = decision.accepted
+    return best is not None and best.candidate.kind == kind and best.confidence >= SETTLED
 
 
 def _is_settled_locally(decision: Decision, hits: list[SiteHit]) -> bool:

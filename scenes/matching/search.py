@@ -18,20 +18,25 @@ from tpdbprovider.tpdb.schemas import TPDBScene, slim_scene_json
 logger = logging.getLogger(__package__)
 
 
-def fetch_candidates(req: MatchRequest, parsed: ParsedScene, pool: Pool, *, wants_movies: bool) -> bool:
-    """One TPDB parse search (cached for CACHE_TTL_SCENE_SEARCH), and a movie search when a movie is possible.
+def fetch_candidates(
+    req: MatchRequest, parsed: ParsedScene, pool: Pool, *, kind: str, site_key: str | None = None
+) -> bool:
+    """One TPDB search of ``kind`` (cached for CACHE_TTL_SCENE_SEARCH): the scene ``parse`` search (led by
+    ``site_key``, the resolved site's short name, when there is one), or the movie search by title and year.
 
     Returns False when TPDB failed (the pool then holds only what was stored or fetched before the failure)."""
     client = tpdb_client(lane="interactive")
-    query = parsed.to_search_query()[:500]
     try:
-        if query:
-            for raw in _cached_search(client, "scenes", {"parse": query}):
-                pool.add_fetched(TPDBScene.from_json(raw), "scene")
-        movie_title = (parsed.title or req.title).strip()[:300]
-        if wants_movies and movie_title:
-            for raw in _cached_search(client, "movies", {"q": movie_title, "year": req.year or parsed.year}):
-                pool.add_fetched(TPDBScene.from_json(raw), "movie")
+        if kind == "scene":
+            query = parsed.to_search_query(site_key)[:500]
+            if query:
+                for raw in _cached_search(client, "scenes", {"parse": query}):
+                    pool.add_fetched(TPDBScene.from_json(raw), "scene")
+        else:
+            movie_title = (parsed.title or req.title).strip()[:300]
+            if movie_title:
+                for raw in _cached_search(client, "movies", {"q": movie_title, "year": req.year or parsed.year}):
+                    pool.add_fetched(TPDBScene.from_json(raw), "movie")
     except TPDBError as exc:
         # Answer from what is stored: the decision then only sees local rivals, which is why it stays conservative.
         logger.warning("Match search: TPDB failed (%s); deciding on stored scenes", exc.__class__.__name__)

@@ -19,7 +19,7 @@ from typing import Any
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 
-from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, decide, rank
+from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, candidate_codes, decide, rank, resolve_sites
 from tpdbprovider.matching.parser import MatchInput, ParsedScene, parse_request, words_of
 from tpdbprovider.matching.sites import SiteEntry, SiteIndex, attach_aliases, load_default_aliases
 
@@ -58,6 +58,7 @@ def _candidate(obj: dict[str, Any], kind: str, aliases: dict[str, list[str]]) ->
         site_name=site.get("name") or "",
         performers=tuple(performers),
         duration_s=obj.get("duration"),
+        codes=candidate_codes(obj.get("external_id"), obj.get("_id"), obj.get("slug"), obj.get("url")),
     )
 
 
@@ -81,7 +82,7 @@ class Retrieval:
 
     def _site_ids(self, parsed: ParsedScene) -> set[int]:
         ids: set[int] = set()
-        for hit in self.index.resolve(parsed.site_tokens):
+        for hit in resolve_sites(parsed, self.index):
             fam = self.index.family_of(hit.entry.id)
             ids |= fam
             parent = hit.entry.parent_id
@@ -194,7 +195,7 @@ def evaluate(corpus: pathlib.Path, limit: int | None, show_errors: bool) -> None
     started = time.perf_counter()
     for record in records:
         parsed = parse_request(_request_input(record["request"]))
-        hits = index.resolve(parsed.site_tokens)
+        hits = resolve_sites(parsed, index)
         ranked = rank(parsed, hits, index, retrieval.search(parsed))
         decision = decide(ranked, manual=False, has_site=bool(hits))
         reasons[decision.reason] += 1

@@ -93,23 +93,26 @@ class SiteIndex:
         if all(e.id != entry.id for e, _ in bucket):
             bucket.append((entry, how))
 
-    def resolve(self, tokens: Sequence[str]) -> list[SiteHit]:
-        """Resolve tokens (each in site position: a name start, bracket, folder) into hits, best first."""
+    def resolve(self, tokens: Sequence[str], *, allow_prefix: bool = True) -> list[SiteHit]:
+        """Resolve tokens (each in site position: a name start, bracket, folder) into hits, best first.
+
+        ``allow_prefix`` lets the first token resolve by a unique prefix (`evil` → Evil Angel): only for a token that
+        can only be a site, never for a dateless name's first words, which may be a title (`Wild Boss Part 4`)."""
         hits: dict[int, SiteHit] = {}
         for priority, token in enumerate(tokens):
-            for hit in self._resolve_token(token, priority):
+            for hit in self._resolve_token(token, priority, allow_prefix=allow_prefix):
                 best = hits.get(hit.entry.id)
                 if best is None or (hit.strength, -hit.priority) > (best.strength, -best.priority):
                     hits[hit.entry.id] = hit
         return sorted(hits.values(), key=lambda h: (-h.strength, h.priority))
 
-    def _resolve_token(self, token: str, priority: int) -> list[SiteHit]:
+    def _resolve_token(self, token: str, priority: int, *, allow_prefix: bool = True) -> list[SiteHit]:
         ws = words_of(re.sub(r"\.(com|net|org|xxx)\b", "", fold(token)))[:8]
         for n in range(len(ws), 0, -1):
             found = self._keys.get("".join(ws[:n]))
             if found:
                 return [SiteHit(e, how, HOW_STRENGTH[how], token, priority, n) for e, how in found]
-        if priority == 0 and ws and len(ws[0]) >= MIN_PREFIX_CHARS and not ws[0].isdigit():
+        if allow_prefix and priority == 0 and ws and len(ws[0]) >= MIN_PREFIX_CHARS and not ws[0].isdigit():
             return self._prefix_hit(ws[0], token, priority)
         return []
 
@@ -143,6 +146,10 @@ class SiteIndex:
         if ea.network_id not in (None, a) and ea.network_id == eb.network_id:
             return "network"
         return None
+
+    def has_children(self, site_id: int) -> bool:
+        """True for a network or parent site (other sites name it as their parent or network)."""
+        return bool(self._children.get(site_id))
 
     def family_of(self, site_id: int) -> set[int]:
         """Ids of the site, its parent and network, and its children (for sibling/network scoring)."""

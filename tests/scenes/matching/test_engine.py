@@ -66,3 +66,27 @@ def test_a_movie_request_may_be_answered_by_a_scene(fake_tpdb):
     req = MatchRequest(provider="movie", type=1, grandparent_title="Example Studio", filename=PICNIC_FILE)
     (result,) = match_movie(req)
     assert (result.kind, result.item.title) == ("scene_as_movie", "Sunny Afternoon Picnic")
+
+
+def test_a_dateless_movie_library_name_settled_by_the_scene_search_asks_no_movie_search(fake_tpdb):
+    make_site("Example Studio", 4101)
+    SiteListSync.objects.create(finished_at=dt.datetime.now(tz=dt.UTC))
+    req = MatchRequest(provider="movie", type=1, filename="Example Studio/Sunny Afternoon Picnic.mp4")
+
+    (result,) = match_movie(req)
+
+    assert (result.kind, result.item.title) == ("scene_as_movie", "Sunny Afternoon Picnic")
+    assert fake_tpdb.count(route="GET /scenes") == 1
+    assert fake_tpdb.count(route="GET /movies") == 0
+
+
+def test_a_movie_like_name_that_the_movie_search_does_not_settle_also_asks_the_scene_search(fake_tpdb):
+    SiteListSync.objects.create(finished_at=dt.datetime.now(tz=dt.UTC))
+    req = MatchRequest(
+        provider="movie", type=1, title="Nothing Like It", year=2021, filename="Nothing Like It (2021).mkv"
+    )
+
+    assert match_movie(req) == []
+
+    assert [r.route for r in fake_tpdb.requests] == ["GET /movies", "GET /scenes"]
+    assert MatchDecision.objects.get().state == "abstained"
