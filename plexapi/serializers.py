@@ -108,7 +108,8 @@ def _site_thumb(site: Site) -> str | None:
 
 
 class PlexItemSerializer(serializers.Serializer[Any]):
-    """Base for Metadata items: ``_finish`` adds ``type`` and a match candidate's ``score``, and drops None values."""
+    """Base for Metadata items: ``_finish`` adds ``type``, a match candidate's ``score`` and Fix Match title, and drops
+    None values."""
 
     plex_type: ClassVar[PlexType]
 
@@ -119,6 +120,8 @@ class PlexItemSerializer(serializers.Serializer[Any]):
         data = {"type": self.plex_type, **data}
         if getattr(instance, "score", None) is not None:
             data["score"] = instance.score
+        if getattr(instance, "display_title", None):
+            data["title"] = instance.display_title
         return {key: value for key, value in data.items() if value is not None}
 
 

@@ -21,6 +21,7 @@ One module per job:
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, request_json
 from scenes.matching.engine import match_episode, match_movie
 from scenes.matching.request import MAX_MANUAL_RESULTS, MatchKind, MatchRequest, MatchResult, request_key_for
+from scenes.matching.rule import automatic_score
 from scenes.matching.shows import match_season, match_show
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "MatchKind",
     "MatchRequest",
     "MatchResult",
+    "automatic_score",
     "match_episode",
     "match_movie",
     "match_season",

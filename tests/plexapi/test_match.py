@@ -50,7 +50,7 @@ def test_an_episode_match_reproduces_the_spec_example(api, spec_library):
                     "title": "Sunny Afternoon",
                     "originallyAvailableAt": "2024-03-05",
                     "year": 2024,
-                    "index": 7,
+                    "index": 30502,
                     "parentIndex": 2024,
                     "parentRatingKey": "tpdb-season-example-site-2024",
                     "parentKey": "/library/metadata/tpdb-season-example-site-2024",
