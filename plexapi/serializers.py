@@ -149,6 +149,7 @@ class ShowSerializer(PlexItemSerializer):
             "Image": _images(
                 site.name, [("coverPoster", thumb or ""), ("background", art or ""), ("clearLogo", site.logo)]
             ),
+            "Genre": _tags(metadata_policy_genres(tags=instance.tags)) or None,
             "Network": [{"tag": studio}],
             "Studio": [{"tag": studio}],
             "Guid": [{"id": f"tpdb://site/{site.tpdb_numeric_id or site.tpdb_id}"}],

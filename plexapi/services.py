@@ -39,6 +39,7 @@ from scenes.selectors import (
     scenes_with_credits,
     season_scenes,
     site_art_url,
+    site_common_tags,
     site_episodes,
     site_first_release,
     site_seasons,
@@ -63,6 +64,7 @@ class ShowNode:
     art_url: str = ""
     children: list[SeasonNode] | None = None
     score: int | None = None
+    tags: tuple[str, ...] = ()  # the most common tags of its scenes (metadata only)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,13 @@ def metadata_get(*, rating_key: str, provider: Provider, include_children: bool 
         site = _site_get(key)
         children = _seasons_of(site) if include_children else None
         first_release = site_first_release(site=site)
-        return ShowNode(site=site, first_release=first_release, art_url=site_art_url(site=site), children=children)
+        return ShowNode(
+            site=site,
+            first_release=first_release,
+            art_url=site_art_url(site=site),
+            children=children,
+            tags=tuple(site_common_tags(site=site)),
+        )
     if key.kind == "season":
         site = _site_get(key)
         assert key.year is not None

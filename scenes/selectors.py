@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -103,6 +104,27 @@ def site_art_url(*, site: Site) -> str:
         .first()
     )
     return url or ""
+
+
+# A show's tags are counted over this many of its newest scenes: one bounded query however big the site.
+SHOW_TAG_SCENES = 200
+SHOW_TAGS = 10
+
+
+def site_common_tags(*, site: Site) -> list[str]:
+    """The ``SHOW_TAGS`` tags most common among the site's ``SHOW_TAG_SCENES`` newest scenes, most common first (ties by
+    name): TPDB gives sites no tags, and Plex shows genres on shows, not on episodes."""
+    newest = Scene.objects.filter(site=site).order_by(F("release_date").desc(nulls_last=True), "-pk")
+    counts: Counter[str] = Counter()
+    for tags in newest.values_list("tags", flat=True)[:SHOW_TAG_SCENES]:
+        names = {_tag_name(tag) for tag in tags or ()} if isinstance(tags, list) else set()
+        counts.update(name for name in names if name)
+    return [name for name, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:SHOW_TAGS]]
+
+
+def _tag_name(tag: Any) -> str:
+    name = tag.get("name") or tag.get("tag") if isinstance(tag, dict) else tag
+    return name.strip() if isinstance(name, str) else ""
 
 
 def season_scenes(*, site: Site, year: int) -> QuerySet[Scene]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from scenes.episodes import episode_numbers_ensure
-from scenes.models import Scene
+from scenes.models import Scene, TagRule
+from scenes.policy import metadata_policy_invalidate
+from scenes.selectors import SHOW_TAG_SCENES
 from sites.models import Site
 from tests.plexapi.conftest import CDN, MOVIE_UUID, SCENE_UUID
 
@@ -47,6 +51,7 @@ SHOW_8_5 = {
         {"type": "background", "url": f"{CDN}/sites/example-site/background.jpg", "alt": "Example Site"},
         {"type": "clearLogo", "url": f"{CDN}/sites/example-site/logo.png", "alt": "Example Site"},
     ],
+    "Genre": [{"tag": "Outdoor"}, {"tag": "Romantic"}],  # its scenes' tags (§8.5 has none: TPDB sites have no tags)
     "Network": [{"tag": "Example Network"}],
     "Studio": [{"tag": "Example Network"}],
     "Guid": [{"id": "tpdb://site/1234"}],
@@ -269,7 +274,11 @@ def test_a_scene_that_is_not_stored_is_fetched_from_tpdb_and_stored(api, db, fak
     response = api.get(f"/tv/library/metadata/tpdb-scene-{FIXTURE_SCENE}")
     assert response.status_code == 200
     (item,) = response.json()["MediaContainer"]["Metadata"]
-    assert (item["title"], item["grandparentTitle"], item["index"]) == ("Sunny Afternoon Picnic", "Example Studio", 10301)
+    assert (item["title"], item["grandparentTitle"], item["index"]) == (
+        "Sunny Afternoon Picnic",
+        "Example Studio",
+        10301,
+    )
     assert item["duration"] == 2302000
     assert Scene.objects.filter(tpdb_id=FIXTURE_SCENE).exists()
 
@@ -343,8 +352,8 @@ def test_episode_metadata_runs_a_fixed_number_of_queries(api, spec_library, djan
 
 
 def test_show_metadata_runs_a_fixed_number_of_queries(api, spec_library, django_assert_num_queries):
-    # site / first release / art / seasons
-    with django_assert_num_queries(4):
+    # site / first release / art / seasons / tags of the newest scenes
+    with django_assert_num_queries(5):
         assert api.get("/tv/library/metadata/tpdb-site-example-site?includeChildren=1").status_code == 200
 
 
@@ -376,3 +385,27 @@ def test_an_incomplete_scene_is_still_served_when_tpdb_is_down(api, db, dead_tpd
     response = api.get(f"/movie/library/metadata/tpdb-scene-{scene.tpdb_id}")
     assert response.status_code == 200
     assert response.json()["MediaContainer"]["Metadata"][0]["title"] == "Thin"
+
+
+def test_a_show_gets_the_most_common_tags_of_its_scenes_and_episodes_keep_their_own(api, spec_library, make_scene):
+    site = spec_library.site
+    for n in range(4):
+        make_scene(site, datetime.date(2024, 5, 1 + n), tags=[{"name": "Outdoor"}, "Blonde"] if n else ["Blonde"])
+    make_scene(site, datetime.date(2020, 1, 1), tags=["Vintage"])
+    TagRule.objects.create(tag="Blonde", action=TagRule.Action.RENAME, target="Blondes")
+    metadata_policy_invalidate()  # as the admin does on saving a rule
+
+    (show,) = api.get("/tv/library/metadata/tpdb-site-example-site").json()["MediaContainer"]["Metadata"]
+    (episode,) = api.get(f"/tv/library/metadata/tpdb-scene-{SCENE_UUID}").json()["MediaContainer"]["Metadata"]
+
+    # Blonde and Outdoor on four scenes each (ties by name), then Romantic and Vintage on one; the rename applies.
+    assert show["Genre"] == [{"tag": "Blondes"}, {"tag": "Outdoor"}, {"tag": "Romantic"}, {"tag": "Vintage"}]
+    assert episode["Genre"] == [{"tag": "Outdoor"}, {"tag": "Romantic"}]
+
+
+def test_a_shows_tags_are_counted_over_its_newest_scenes_only(api, spec_library, make_scene):
+    site = spec_library.site
+    for n in range(SHOW_TAG_SCENES):
+        make_scene(site, datetime.date(2025, 1, 1) + datetime.timedelta(days=n), tags=["Recent"])
+    (show,) = api.get("/tv/library/metadata/tpdb-site-example-site").json()["MediaContainer"]["Metadata"]
+    assert show["Genre"] == [{"tag": "Recent"}]

@@ -7,8 +7,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from scenes.matching import MatchRequest, request_key_for
 from scenes.episodes import episode_numbers_ensure
+from scenes.matching import MatchRequest, request_key_for
 from scenes.models import MatchPin, Scene
 from tests.fake_clock import FakeClock
 from tests.plexapi.conftest import SCENE_UUID

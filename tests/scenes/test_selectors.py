@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from scenes.models import Scene
 from scenes.episodes import episode_numbers_ensure, scene_episode_index
+from scenes.models import Scene
 from scenes.selectors import (
     EpisodeCount,
     Season,
