@@ -77,12 +77,14 @@ def _assign(site_id: int, year: int | None) -> int:
     day_top: dict[tuple[int, int], int] = {}  # (season, MMDD * 100) → highest number given that day
     season_top: dict[int, int] = defaultdict(int)  # undated: highest number; dated: highest overflow number
     numbered = Scene.objects.filter(site_id=site_id, episode_season__in=seasons, episode_index__isnull=False)
-    for season, index in numbered.values_list("episode_season", "episode_index"):
-        if season == UNDATED_SEASON or index > OVERFLOW_START:
-            season_top[season] = max(season_top[season], index)
+    for held_season, held in numbered.values_list("episode_season", "episode_index"):
+        if held_season is None or held is None:
+            continue
+        if held_season == UNDATED_SEASON or held > OVERFLOW_START:
+            season_top[held_season] = max(season_top[held_season], held)
         else:
-            base = index // 100 * 100
-            day_top[season, base] = max(day_top.get((season, base), base), index)
+            base = held // 100 * 100
+            day_top[held_season, base] = max(day_top.get((held_season, base), base), held)
     updates = []
     for pk, released in pending:
         if released is None:

@@ -13,8 +13,9 @@ One module per job:
 - ``search``: the TPDB calls (parse search, movie search, both cached) and learning unknown sites;
 - ``decisions``: each automatic decision stored as a ``MatchDecision`` (the review queue);
 - ``prefetch``: storing a whole site-year once several files of it matched;
-- ``rule``: the one clear-winner rule (threshold and margin settings) every match kind goes through;
-- ``shows``: show (site) and season (site, year) matching;
+- ``rule``: the one clear-winner rule (threshold and margin settings) every match kind goes through, and the score
+  an automatic answer is sent with;
+- ``shows``: show (site) and season (site, year) matching, and episodes named by their served number;
 - ``engine``: the episode and movie use case that orchestrates the pieces above.
 """
 
