@@ -188,6 +188,7 @@ def test_a_movie_match_searches_tpdb_movies_by_title_and_year(api, db, fake_tpdb
     (item,) = _metadata(api.post(MOVIE_MATCH, body, format="json"))
     assert (item["type"], item["title"], item["year"]) == ("movie", "The Long Road Home", 2016)
     assert item["ratingKey"].startswith("tpdb-movie-")
+    assert item["score"] >= 85  # an automatic answer (automatic_score)
 
 
 def test_a_site_and_a_date_in_a_movie_filename_match_a_scene_served_as_a_movie(api, spec_library):
