@@ -163,11 +163,7 @@ def metadata_get(*, rating_key: str, provider: Provider, include_children: bool 
     if key.kind == "season":
         site = _site_get(key)
         assert key.year is not None
-        episodes = None
-        if include_children:
-            episode_numbers_ensure(site=site, year=key.year)
-            scenes = season_scenes(site=site, year=key.year).select_related("site")
-            episodes = [_episode(s, is_brief=True) for s in scenes]
+        episodes = _season_episodes(site, key.year) if include_children else None
         first_release = site_first_release(site=site, year=key.year)
         return SeasonNode(site=site, year=key.year, first_release=first_release, children=episodes)
     if key.kind == "movie":
@@ -328,7 +324,9 @@ def _match_node(result: MatchResult, *, score: int, include_children: bool) -> N
         return ShowNode(site=item, first_release=site_first_release(site=item), children=children, score=score)
     if result.kind == "season" and isinstance(item, tuple):
         site, year = item
-        return SeasonNode(site=site, year=year, first_release=site_first_release(site=site, year=year), score=score)
+        children = _season_episodes(site, year) if include_children else None
+        first_release = site_first_release(site=site, year=year)
+        return SeasonNode(site=site, year=year, first_release=first_release, children=children, score=score)
     if result.kind == "episode" and isinstance(item, Scene) and item.site_id is not None:
         return EpisodeNode(scene=item, index=scene_episode_index(scene=item), score=score, is_brief=True)
     if result.kind == "scene_as_movie" and isinstance(item, Scene):
@@ -353,6 +351,12 @@ def _parse_for_provider(rating_key: str, provider: Provider) -> RatingKey:
 def _episode(scene: Scene, *, is_brief: bool = False) -> EpisodeNode:
     """An episode with its stored number (one stored after the page was numbered gets its number now)."""
     return EpisodeNode(scene=scene, index=scene_episode_index(scene=scene), is_brief=is_brief)
+
+
+def _season_episodes(site: Site, year: int) -> list[EpisodeNode]:
+    """Every episode of a season, numbered, brief (an embedded ``Children`` list)."""
+    episode_numbers_ensure(site=site, year=year)
+    return [_episode(s, is_brief=True) for s in season_scenes(site=site, year=year).select_related("site")]
 
 
 def _seasons_of(site: Site) -> list[SeasonNode]:

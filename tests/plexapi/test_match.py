@@ -403,3 +403,15 @@ def test_a_match_naming_a_served_episode_number_is_answered_with_that_episode(ap
     )
     unknown = _metadata(api.post(TV_MATCH, {**body, "index": 7}, format="json"))
     assert [i["ratingKey"] for i in unknown] != [f"tpdb-scene-{SCENE_UUID}"]  # no episode 7: the engine decides
+
+
+def test_a_season_match_with_include_children_embeds_its_numbered_episodes(api, spec_library):
+    body = {"type": 3, "parentTitle": "Example Site", "index": 2024, "includeChildren": 1}
+    (season,) = _metadata(api.post(TV_MATCH, body, format="json"))
+    children = season["Children"]
+    listed = _metadata(api.get("/tv/library/metadata/tpdb-season-example-site-2024/children"))
+    assert children["size"] == len(children["Metadata"]) == 8
+    assert [(e["ratingKey"], e["index"]) for e in children["Metadata"]] == [
+        (e["ratingKey"], e["index"]) for e in listed
+    ]
+    assert "Children" not in _metadata(api.post(TV_MATCH, {**body, "includeChildren": 0}, format="json"))[0]
