@@ -324,9 +324,9 @@ def _match_node(result: MatchResult, *, score: int, include_children: bool) -> N
         return ShowNode(site=item, first_release=site_first_release(site=item), children=children, score=score)
     if result.kind == "season" and isinstance(item, tuple):
         site, year = item
-        children = _season_episodes(site, year) if include_children else None
+        episodes = _season_episodes(site, year) if include_children else None
         first_release = site_first_release(site=site, year=year)
-        return SeasonNode(site=site, year=year, first_release=first_release, children=children, score=score)
+        return SeasonNode(site=site, year=year, first_release=first_release, children=episodes, score=score)
     if result.kind == "episode" and isinstance(item, Scene) and item.site_id is not None:
         return EpisodeNode(scene=item, index=scene_episode_index(scene=item), score=score, is_brief=True)
     if result.kind == "scene_as_movie" and isinstance(item, Scene):
