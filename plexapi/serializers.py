@@ -129,7 +129,8 @@ def _collections(identifier: str, collections: Iterable[CollectionRef]) -> list[
 
 
 class PlexItemSerializer(serializers.Serializer[Any]):
-    """Base for Metadata items: ``_finish`` adds ``type`` and a match candidate's ``score``, and drops None values."""
+    """Base for Metadata items: ``_finish`` adds ``type``, a match candidate's ``score`` and Fix Match title, and drops
+    None values."""
 
     plex_type: ClassVar[PlexType]
 
@@ -140,6 +141,8 @@ class PlexItemSerializer(serializers.Serializer[Any]):
         data = {"type": self.plex_type, **data}
         if getattr(instance, "score", None) is not None:
             data["score"] = instance.score
+        if getattr(instance, "display_title", None):
+            data["title"] = instance.display_title
         return {key: value for key, value in data.items() if value is not None}
 
 
@@ -167,6 +170,7 @@ class ShowSerializer(PlexItemSerializer):
             "Image": _images(
                 site.name, [("coverPoster", thumb or ""), ("background", art or ""), ("clearLogo", site.logo)]
             ),
+            "Genre": _tags(metadata_policy_genres(tags=instance.tags)) or None,
             "Network": [{"tag": studio}],
             "Studio": [{"tag": studio}],
             "Guid": [{"id": f"tpdb://site/{site.tpdb_numeric_id or site.tpdb_id}"}],

@@ -22,15 +22,24 @@ from movies.models import Movie
 from movies.selectors import movie_exists
 from plexapi import ratingkeys
 from plexapi.ratingkeys import CollectionLevel, RatingKey
+from scenes.episodes import episode_numbers_ensure, scene_episode_index
 from scenes.items import scene_get_or_fetch
-from scenes.matching import MatchRequest, MatchResult, match_episode, match_movie, match_season, match_show
+from scenes.matching import (
+    MatchRequest,
+    MatchResult,
+    automatic_score,
+    match_episode,
+    match_movie,
+    match_season,
+    match_show,
+)
 from scenes.models import Scene
 from scenes.selectors import (
-    scene_episode_index,
     scene_exists,
     scenes_with_credits,
     season_scenes,
     site_art_url,
+    site_common_tags,
     site_episodes,
     site_first_release,
     site_seasons,
@@ -56,6 +65,7 @@ class ShowNode:
     art_url: str = ""
     children: list[SeasonNode] | None = None
     score: int | None = None
+    tags: tuple[str, ...] = ()  # the most common tags of its scenes (metadata only)
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,7 @@ class EpisodeNode:
     index: int
     score: int | None = None
     is_brief: bool = False  # an embedded child or a match candidate: no heavy arrays
+    display_title: str | None = None  # a Fix Match candidate's title, with its site and date
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ class SceneMovieNode:
     scene: Scene
     score: int | None = None
     collections: tuple[CollectionRef, ...] = ()
+    display_title: str | None = None  # a Fix Match candidate's title, with its site and date
 
 
 @dataclass(frozen=True)
@@ -175,14 +187,17 @@ def _metadata_node(*, rating_key: str, provider: Provider, include_children: boo
         site = _site_get(key)
         children = _seasons_of(site) if include_children else None
         first_release = site_first_release(site=site)
-        return ShowNode(site=site, first_release=first_release, art_url=site_art_url(site=site), children=children)
+        return ShowNode(
+            site=site,
+            first_release=first_release,
+            art_url=site_art_url(site=site),
+            children=children,
+            tags=tuple(site_common_tags(site=site)),
+        )
     if key.kind == "season":
         site = _site_get(key)
         assert key.year is not None
-        episodes = None
-        if include_children:
-            scenes = season_scenes(site=site, year=key.year).select_related("site")
-            episodes = [EpisodeNode(scene=s, index=i, is_brief=True) for i, s in enumerate(scenes, start=1)]
+        episodes = _season_episodes(site, key.year) if include_children else None
         first_release = site_first_release(site=site, year=key.year)
         return SeasonNode(site=site, year=key.year, first_release=first_release, children=episodes)
     if key.kind == "movie":
@@ -205,10 +220,10 @@ def children_get(*, rating_key: str, provider: Provider, offset: int, limit: int
     if key.kind == "season":
         site = _site_get(key)
         assert key.year is not None
+        total = episode_numbers_ensure(site=site, year=key.year)
         scenes = season_scenes(site=site, year=key.year)
-        total = scenes.count()
         page = scenes_with_credits(scenes.select_related("site"))[offset : offset + limit] if limit else []
-        items: list[Node] = [EpisodeNode(scene=s, index=offset + i) for i, s in enumerate(page, start=1)]
+        items: list[Node] = [_episode(s) for s in page]
         return Page(items=items, offset=offset, total_size=total)
     _leaf_exists(key)
     return Page(offset=offset)
@@ -224,12 +239,11 @@ def grandchildren_get(*, rating_key: str, provider: Provider, offset: int, limit
             _leaf_exists(key)
         return Page(offset=offset)
     site = _site_get(key)
-    episodes = site_episodes(site=site)
-    total = episodes.count()
+    total = episode_numbers_ensure(site=site)
     if not limit:
         return Page(offset=offset, total_size=total)
-    page = scenes_with_credits(episodes.select_related("site"))[offset : offset + limit]
-    items: list[Node] = [EpisodeNode(scene=s, index=s.episode_index) for s in page]  # type: ignore[attr-defined]
+    page = scenes_with_credits(site_episodes(site=site).select_related("site"))[offset : offset + limit]
+    items: list[Node] = [_episode(s) for s in page]
     return Page(items=items, offset=offset, total_size=total)
 
 
@@ -282,7 +296,11 @@ _PROVIDER_TYPES: dict[Provider, frozenset[int]] = {"tv": frozenset({2, 3, 4}), "
 
 
 def match_get(*, request: MatchRequest) -> list[Node]:
-    """Candidates for a Plex match request, best first: unknown or foreign types get none (spec §6)."""
+    """Candidates for a Plex match request, best first: unknown or foreign types get none (spec §6).
+
+    An automatic answer is scored on 85..100 (``automatic_score``); a Fix Match list keeps the confidences, names
+    each scene's site and date in its title, and lists an item once.
+    """
     provider: Provider = "movie" if request.provider == "movie" else "tv"
     matcher = _MATCHERS.get(request.type)
     if matcher is None or request.type not in _PROVIDER_TYPES[provider]:
@@ -290,11 +308,29 @@ def match_get(*, request: MatchRequest) -> list[Node]:
     if (pinned := _match_by_guid(request, provider)) is not None:
         return _with_collections([pinned])
     nodes: list[Node] = []
+    seen: set[tuple[str, int, int | None]] = set()
     for result in matcher(request):
-        node = _match_node(result, include_children=request.include_children)
+        if result.identity in seen:
+            continue
+        seen.add(result.identity)
+        score = result.score if request.manual else automatic_score(result.score)
+        node = _match_node(result, score=score, include_children=request.include_children)
         if node is not None:
-            nodes.append(node)
+            nodes.append(_fix_match_titled(node) if request.manual else node)
     return _with_collections(nodes)
+
+
+def _fix_match_titled(node: Node) -> Node:
+    """A Fix Match list shows Plex's title and year only: a scene's site and release date go into its title."""
+    if not isinstance(node, EpisodeNode | SceneMovieNode):
+        return node
+    scene = node.scene
+    context = [part for part in (scene.site.name if scene.site else "", _iso(scene.release_date)) if part]
+    return replace(node, display_title=f"{scene.title} ({', '.join(context)})" if context else None)
+
+
+def _iso(day: datetime.date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 _GUID_KINDS: dict[int, tuple[str, ...]] = {1: ("movie", "scene"), 2: ("site",), 3: ("season",), 4: ("scene",)}
@@ -315,14 +351,16 @@ def _match_by_guid(request: MatchRequest, provider: Provider) -> Node | None:
     return replace(node, score=100)
 
 
-def _match_node(result: MatchResult, *, include_children: bool) -> Node | None:
-    item, score = result.item, result.score
+def _match_node(result: MatchResult, *, score: int, include_children: bool) -> Node | None:
+    item = result.item
     if result.kind == "show" and isinstance(item, Site):
         children = _seasons_of(item) if include_children else None
         return ShowNode(site=item, first_release=site_first_release(site=item), children=children, score=score)
     if result.kind == "season" and isinstance(item, tuple):
         site, year = item
-        return SeasonNode(site=site, year=year, first_release=site_first_release(site=site, year=year), score=score)
+        episodes = _season_episodes(site, year) if include_children else None
+        first_release = site_first_release(site=site, year=year)
+        return SeasonNode(site=site, year=year, first_release=first_release, children=episodes, score=score)
     if result.kind == "episode" and isinstance(item, Scene) and item.site_id is not None:
         return EpisodeNode(scene=item, index=scene_episode_index(scene=item), score=score, is_brief=True)
     if result.kind == "scene_as_movie" and isinstance(item, Scene):
@@ -429,6 +467,17 @@ def _parse_for_provider(rating_key: str, provider: Provider) -> RatingKey:
     if key.kind not in allowed:
         raise Http404(f"Unknown ratingKey '{rating_key}' for the {provider} provider.")
     return key
+
+
+def _episode(scene: Scene, *, is_brief: bool = False) -> EpisodeNode:
+    """An episode with its stored number (one stored after the page was numbered gets its number now)."""
+    return EpisodeNode(scene=scene, index=scene_episode_index(scene=scene), is_brief=is_brief)
+
+
+def _season_episodes(site: Site, year: int) -> list[EpisodeNode]:
+    """Every episode of a season, numbered, brief (an embedded ``Children`` list)."""
+    episode_numbers_ensure(site=site, year=year)
+    return [_episode(s, is_brief=True) for s in season_scenes(site=site, year=year).select_related("site")]
 
 
 def _seasons_of(site: Site) -> list[SeasonNode]:

@@ -16,9 +16,19 @@ class Scene(MediaFields):
         Performer, through="ScenePerformer", related_name="scenes"
     )
 
+    # Plex's episode number, fixed the first time the scene is served (``scenes.episodes``): its season (release year,
+    # 0 when undated) and its index in it. A new number only when TPDB moves the scene to another year.
+    episode_season = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    episode_index = models.PositiveIntegerField(null=True, blank=True, editable=False)
+
     class Meta:
         ordering = ("-release_date", "title")
         indexes = [models.Index(fields=["site", "release_date"], name="scene_site_date_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "episode_season", "episode_index"], name="uniq_scene_episode_number"
+            )
+        ]
 
 
 class ScenePerformer(models.Model):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Min, Prefetch, Q, QuerySet, Window
-from django.db.models.functions import ExtractYear, RowNumber
+from django.db.models import Count, F, Min, Prefetch, Q, QuerySet
+from django.db.models.functions import ExtractYear
 
 from movies.models import MediaFields
 from scenes.models import Scene, ScenePerformer
@@ -58,7 +59,7 @@ def scenes_for_site_dates(*, site_ids: Iterable[int], dates_from: dt.date, dates
     return Scene.objects.filter(site_id__in=list(site_ids), release_date__range=(dates_from, dates_to))
 
 
-# --- a site's scenes as a show: seasons by release year, episodes by (release_date, tpdb_id) --------------------
+# --- a site's scenes as a show: seasons by release year, episodes by their stored number --------------------------
 
 
 @dataclass(frozen=True)
@@ -106,43 +107,78 @@ def site_art_url(*, site: Site) -> str:
     return url or ""
 
 
+# A show's tags are counted over this many of its newest scenes: one bounded query however big the site.
+SHOW_TAG_SCENES = 200
+SHOW_TAGS = 10
+
+
+def site_common_tags(*, site: Site) -> list[str]:
+    """The ``SHOW_TAGS`` tags most common among the site's ``SHOW_TAG_SCENES`` newest scenes, most common first (ties by
+    name): TPDB gives sites no tags, and Plex shows genres on shows, not on episodes."""
+    newest = Scene.objects.filter(site=site).order_by(F("release_date").desc(nulls_last=True), "-pk")
+    counts: Counter[str] = Counter()
+    for tags in newest.values_list("tags", flat=True)[:SHOW_TAG_SCENES]:
+        names = {_tag_name(tag) for tag in tags or ()} if isinstance(tags, list) else set()
+        counts.update(name for name in names if name)
+    return [name for name, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:SHOW_TAGS]]
+
+
+def _tag_name(tag: Any) -> str:
+    name = tag.get("name") or tag.get("tag") if isinstance(tag, dict) else tag
+    return name.strip() if isinstance(name, str) else ""
+
+
 def season_scenes(*, site: Site, year: int) -> QuerySet[Scene]:
-    """One season's scenes in episode order: by release date then uuid, or by uuid for the undated season."""
-    scenes = Scene.objects.filter(site=site)
-    if year == UNDATED_SEASON:
-        return scenes.filter(release_date__isnull=True).order_by("tpdb_id")
-    return scenes.filter(release_date__year=year).order_by("release_date", "tpdb_id")
+    """One season's scenes in episode order: by their stored number (``scenes.episodes``), unnumbered ones last."""
+    return in_season(Scene.objects.filter(site=site), year=year).order_by(
+        F("episode_index").asc(nulls_last=True), "release_date", "tpdb_id"
+    )
 
 
 def site_episodes(*, site: Site) -> QuerySet[Scene]:
-    """Every scene of the site, season by season (undated first), each annotated with its ``episode_index``."""
-    ranked = Scene.objects.filter(site=site).annotate(
-        episode_index=Window(
-            RowNumber(),
-            partition_by=[ExtractYear("release_date")],
-            order_by=[F("release_date").asc(), F("tpdb_id").asc()],
-        )
+    """Every scene of the site, season by season (undated first), each season in episode number order."""
+    return Scene.objects.filter(site=site).order_by(
+        F("episode_season").asc(nulls_last=True), F("episode_index").asc(nulls_last=True), "tpdb_id"
     )
-    return ranked.order_by(F("release_date").asc(nulls_first=True), "tpdb_id")
 
 
-def scene_episode_index(*, scene: Scene) -> int:
-    """1-based ordinal of a scene inside its (site, year), ordered by (release_date, tpdb_id); one COUNT query.
+def episode_by_number(*, site: Site, year: int, index: int) -> Scene | None:
+    """The scene served as episode ``index`` of season ``year``, if it still belongs to that season."""
+    scenes = in_season(Scene.objects.filter(site=site, episode_season=year, episode_index=index), year=year)
+    return scenes.select_related("site").first()
 
-    Plex needs a number per episode and TPDB has none (spec §8.1). Ordering by date, then uuid as the tie-break,
-    gives every scene a stable place; a scene back-filled later may shift the numbers after it, which is harmless
-    because PMS keys episodes on the GUID, not on the number.
-    """
-    if scene.site_id is None:
-        return 1
-    same_season = Scene.objects.filter(site_id=scene.site_id)
-    if scene.release_date is None:
-        earlier = same_season.filter(release_date__isnull=True, tpdb_id__lt=scene.tpdb_id)
-    else:
-        earlier = same_season.filter(release_date__year=scene.release_date.year).filter(
-            Q(release_date__lt=scene.release_date) | Q(release_date=scene.release_date, tpdb_id__lt=scene.tpdb_id)
-        )
-    return earlier.count() + 1
+
+@dataclass(frozen=True)
+class EpisodeCount:
+    total: int
+    unnumbered: int  # scenes without a number of their current season (``scenes.episodes`` gives them one)
+
+
+def episode_count(*, site: Site, year: int | None = None) -> EpisodeCount:
+    """How many episodes the site (season ``year`` only, when given) has and how many lack a number: one query."""
+    scenes = Scene.objects.filter(site=site)
+    if year is not None:
+        scenes = in_season(scenes, year=year)
+    counts = scenes.aggregate(total=Count("pk"), unnumbered=Count("pk", filter=episode_unnumbered(year=year)))
+    return EpisodeCount(total=counts["total"], unnumbered=counts["unnumbered"])
+
+
+def episode_unnumbered(*, year: int | None = None) -> Q:
+    """Scenes (of season ``year``, or of any season) with no number yet, or a number of the season TPDB moved them
+    out of."""
+    if year is not None:
+        return Q(episode_index__isnull=True) | ~Q(episode_season=year)
+    current = Q(release_date__isnull=True, episode_season=UNDATED_SEASON) | Q(
+        release_date__isnull=False, episode_season=ExtractYear("release_date")
+    )
+    return Q(episode_index__isnull=True) | ~current
+
+
+def in_season(scenes: QuerySet[Scene], *, year: int) -> QuerySet[Scene]:
+    """``scenes`` of season ``year``: released that year, or undated for the undated season."""
+    if year == UNDATED_SEASON:
+        return scenes.filter(release_date__isnull=True)
+    return scenes.filter(release_date__year=year)
 
 
 # Refresh policy: incomplete rows (seen only in a search) hourly, recent releases daily (TPDB fills them in over

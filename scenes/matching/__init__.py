@@ -13,14 +13,16 @@ One module per job:
 - ``search``: the TPDB calls (parse search, movie search, both cached) and learning unknown sites;
 - ``decisions``: each automatic decision stored as a ``MatchDecision`` (the review queue);
 - ``prefetch``: storing a whole site-year once several files of it matched;
-- ``rule``: the one clear-winner rule (threshold and margin settings) every match kind goes through;
-- ``shows``: show (site) and season (site, year) matching;
+- ``rule``: the one clear-winner rule (threshold and margin settings) every match kind goes through, and the score
+  an automatic answer is sent with;
+- ``shows``: show (site) and season (site, year) matching, and episodes named by their served number;
 - ``engine``: the episode and movie use case that orchestrates the pieces above.
 """
 
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, request_json
 from scenes.matching.engine import match_episode, match_movie
 from scenes.matching.request import MAX_MANUAL_RESULTS, MatchKind, MatchRequest, MatchResult, request_key_for
+from scenes.matching.rule import automatic_score
 from scenes.matching.shows import match_season, match_show
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "MatchKind",
     "MatchRequest",
     "MatchResult",
+    "automatic_score",
     "match_episode",
     "match_movie",
     "match_season",

@@ -21,6 +21,7 @@ from scenes.matching.request import MAX_MANUAL_RESULTS, MatchRequest, MatchResul
 from scenes.matching.reuse import reused_decision
 from scenes.matching.rule import decide_scored
 from scenes.matching.search import fetch_candidates, learn_sites
+from scenes.matching.shows import match_numbered_episode
 from sites.selectors import site_list_synced_at
 from sites.services import site_index_get, site_list_sync_queue_if_due
 from tpdbprovider.matching.matcher import Decision, rank, resolve_sites, search_site_key
@@ -47,6 +48,8 @@ def match_movie(req: MatchRequest, *, reuse: bool = True) -> list[MatchResult]:
 def _scene_or_movie(req: MatchRequest, *, reuse: bool) -> list[MatchResult]:
     if (answer := pinned(req)) is not None:
         return answer
+    if (numbered := match_numbered_episode(req)) is not None:
+        return numbered
     if reuse and not req.manual and (reused := reused_decision(req)) is not None:
         return reused
     return _engine_match(req)

@@ -42,6 +42,12 @@ class MatchResult:
     kind: MatchKind
     score: int
 
+    @property
+    def identity(self) -> tuple[str, int, int | None]:
+        """The item answered (kind, row, season year): one per list, however many ways it was found."""
+        item = self.item
+        return (self.kind, item[0].pk, item[1]) if isinstance(item, tuple) else (self.kind, item.pk, None)
+
 
 def kind_for(item: Scene | Movie, req: MatchRequest) -> MatchKind:
     """How a scene or movie answers this request: Plex type 4 (episode) gets an episode, a movie request a movie."""

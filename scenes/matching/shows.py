@@ -1,4 +1,4 @@
-"""Show and season matching: a Plex show is a TPDB site, a season is (site, year)."""
+"""Show and season matching: a Plex show is a TPDB site, a season is (site, year); and episodes named by number."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from rapidfuzz import fuzz
 
 from scenes.matching.request import MAX_MANUAL_RESULTS, MatchRequest, MatchResult
 from scenes.matching.rule import is_clear_winner
+from scenes.selectors import episode_by_number
 from sites.models import Site, SiteAlias
 from sites.services import site_upsert_from_tpdb
 from tpdbprovider.matching.parser import normalize_key
+from tpdbprovider.matching.ratingkeys import UNDATED_SEASON
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBError
 
@@ -29,6 +31,21 @@ def match_season(req: MatchRequest) -> list[MatchResult]:
     return _guarded(req, _season_candidates)
 
 
+def match_numbered_episode(req: MatchRequest) -> list[MatchResult] | None:
+    """An automatic episode match whose ``parentIndex``/``index`` name an episode we numbered (``scenes.episodes``)
+    is answered with it (score 100); None otherwise, so the engine decides. The show comes from the stored sites only
+    (a numbered episode's site is stored), and only a clear winner among them counts."""
+    season, index = req.parent_index, req.index
+    if req.type != 4 or req.manual or season is None or index is None or not _is_season(season):
+        return None
+    name = req.grandparent_title or _folder(req.filename)
+    shows = _select(_site_candidates(name, limit=1, is_local_only=True), is_manual=False)
+    if not shows or not isinstance(site := shows[0].item, Site):
+        return None
+    scene = episode_by_number(site=site, year=season, index=index)
+    return [MatchResult(scene, "episode", 100)] if scene is not None else None
+
+
 def _guarded(req: MatchRequest, find: Callable[[MatchRequest], list[MatchResult]]) -> list[MatchResult]:
     try:
         results = find(req)
@@ -40,11 +57,9 @@ def _guarded(req: MatchRequest, find: Callable[[MatchRequest], list[MatchResult]
 
 def _select(results: list[MatchResult], *, is_manual: bool) -> list[MatchResult]:
     """Best first, one per item; automatic mode keeps the best only when it is a clear winner (``rule``)."""
-    unique: dict[tuple[str, Any], MatchResult] = {}
+    unique: dict[tuple[str, int, int | None], MatchResult] = {}
     for result in sorted(results, key=lambda r: -r.score):
-        item = result.item
-        identity = (result.kind, (item[0].pk, item[1]) if isinstance(item, tuple) else item.pk)
-        unique.setdefault(identity, result)
+        unique.setdefault(result.identity, result)
     ranked = list(unique.values())
     if is_manual:
         return ranked[:MAX_MANUAL_RESULTS]
@@ -66,7 +81,7 @@ def _site_score(name: str, site: Site | Any, *, is_alias: bool = False) -> int:
     return min(90, round(fuzz.ratio(_norm(site.name), key)))
 
 
-def _site_candidates(name: str, *, limit: int) -> list[MatchResult]:
+def _site_candidates(name: str, *, limit: int, is_local_only: bool = False) -> list[MatchResult]:
     """Sites named like ``name``: the local table first (name, short_name, slug, alias); TPDB only without a hit."""
     key = _norm(name)
     if not key:
@@ -75,7 +90,7 @@ def _site_candidates(name: str, *, limit: int) -> list[MatchResult]:
     lookup = Q(name__iexact=name.strip()) | Q(short_name__iexact=key) | Q(slug=slugify(name)) | Q(id__in=aliased)
     local = Site.objects.filter(lookup | Q(name__icontains=name.strip()))[:20]
     results = [MatchResult(site, "show", _site_score(name, site, is_alias=site.id in aliased)) for site in local]
-    if any(r.score >= 95 for r in results):
+    if is_local_only or any(r.score >= 95 for r in results):
         return results
     try:
         remote = sorted(
@@ -100,10 +115,15 @@ def _show_candidates(req: MatchRequest) -> list[MatchResult]:
 
 def _season_candidates(req: MatchRequest) -> list[MatchResult]:
     year = req.index if req.index is not None else req.year
-    if year is None or not (year == 0 or 1900 <= year <= 2100):
+    if year is None or not _is_season(year):
         return []
     shows = _site_candidates(req.parent_title or req.title, limit=MAX_MANUAL_RESULTS if req.manual else 1)
     return [MatchResult((r.item, year), "season", r.score) for r in shows if isinstance(r.item, Site)]
+
+
+def _is_season(number: int) -> bool:
+    """Seasons are release years, and 0 for the undated scenes."""
+    return number == UNDATED_SEASON or 1900 <= number <= 2100
 
 
 def _folder(filename: str) -> str:

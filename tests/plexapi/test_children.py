@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from scenes.episodes import episode_numbers_ensure
 from scenes.models import Scene
 from tests.plexapi.conftest import MOVIE_UUID, SCENE_UUID
 
@@ -30,12 +31,15 @@ def test_a_shows_children_are_its_years_in_order(api, spec_library):
     ]
 
 
+EPISODES_2024 = [10201, 10901, 11601, 12301, 13001, 30501, 30502, 120101]  # MMDD * 100 + slot (scenes.episodes)
+
+
 def test_a_seasons_children_are_its_scenes_by_date_then_uuid(api, spec_library):
     page = _page(api.get(f"{SEASON_2024}/children"))
     assert page["totalSize"] == 8
     dates = [e["originallyAvailableAt"] for e in page["Metadata"]]
     assert dates == sorted(dates)
-    assert [e["index"] for e in page["Metadata"]] == list(range(1, 9))
+    assert [e["index"] for e in page["Metadata"]] == EPISODES_2024
     # Two scenes on 2024-03-05: the smaller uuid comes first.
     same_day = [e["ratingKey"] for e in page["Metadata"] if e["originallyAvailableAt"] == "2024-03-05"]
     assert same_day == ["tpdb-scene-00000000-0000-4000-8000-000000000000", f"tpdb-scene-{SCENE_UUID}"]
@@ -50,8 +54,8 @@ def test_episode_numbers_agree_between_children_and_metadata(api, spec_library):
 def test_grandchildren_list_every_episode_by_season_then_index(api, spec_library):
     page = _page(api.get(f"{SHOW}/grandchildren", {"X-Plex-Container-Size": 100}))
     assert page["totalSize"] == page["size"] == 10
-    assert [(e["parentIndex"], e["index"]) for e in page["Metadata"]] == [(2023, 1), (2023, 2)] + [
-        (2024, n) for n in range(1, 9)
+    assert [(e["parentIndex"], e["index"]) for e in page["Metadata"]] == [(2023, 10401), (2023, 60101)] + [
+        (2024, n) for n in EPISODES_2024
     ]
 
 
@@ -64,7 +68,7 @@ def test_paging_reads_headers_or_query_parameters(api, spec_library, via):
         response = api.get(f"{SEASON_2024}/children", paging)
     page = _page(response)
     assert (page["offset"], page["size"], page["totalSize"]) == (2, 3, 8)
-    assert [e["index"] for e in page["Metadata"]] == [3, 4, 5]
+    assert [e["index"] for e in page["Metadata"]] == EPISODES_2024[2:5]
 
 
 def test_the_default_page_is_the_first_twenty(api, spec_library, make_scene):
@@ -81,7 +85,7 @@ def test_a_page_past_the_end_is_empty_with_the_right_total(api, spec_library):
 
 def test_negative_start_is_clamped_to_zero(api, spec_library):
     page = _page(api.get(f"{SEASON_2024}/children", headers={"X-Plex-Container-Start": "-5"}))
-    assert (page["offset"], page["Metadata"][0]["index"]) == (0, 1)
+    assert (page["offset"], page["Metadata"][0]["index"]) == (0, EPISODES_2024[0])
 
 
 def test_size_zero_reports_only_the_total(api, spec_library):
@@ -130,7 +134,8 @@ def test_children_of_an_unknown_item_are_a_404(api, db):
 
 
 def test_season_children_run_a_fixed_number_of_queries(api, spec_library, django_assert_num_queries):
-    # site / COUNT / page / credits (+performers)
+    episode_numbers_ensure(site=spec_library.site)  # what the first read of each season does, once
+    # site / COUNT (and unnumbered COUNT) / page / credits (+performers)
     with django_assert_num_queries(4):
         _page(api.get(f"{SEASON_2024}/children"))
 
@@ -142,12 +147,15 @@ def test_show_children_run_a_fixed_number_of_queries(api, spec_library, django_a
 
 
 def test_grandchildren_run_a_fixed_number_of_queries(api, spec_library, django_assert_num_queries):
-    # site / COUNT / ranked page / credits
+    episode_numbers_ensure(site=spec_library.site)
+    # site / COUNT (and unnumbered COUNT) / page / credits
     with django_assert_num_queries(4):
         _page(api.get(f"{SHOW}/grandchildren"))
 
 
-def test_a_site_with_ten_thousand_scenes_pages_in_constant_queries(api, spec_library, django_assert_num_queries):
+def test_a_site_with_ten_thousand_scenes_pages_in_constant_queries(
+    api, spec_library, django_assert_num_queries, django_assert_max_num_queries
+):
     start = datetime.date(2000, 1, 1)
     Scene.objects.bulk_create(
         Scene(
@@ -161,6 +169,10 @@ def test_a_site_with_ten_thousand_scenes_pages_in_constant_queries(api, spec_lib
     with django_assert_num_queries(2):
         seasons = _page(api.get(f"{SHOW}/children", {"X-Plex-Container-Size": 100}))
     assert seasons["totalSize"] == 12  # 2000-2009 plus 2023, 2024
+    # The first read numbers all 10,010 episodes in batches (500 rows on PostgreSQL, fewer under SQLite's parameter
+    # limit), never one statement per scene.
+    with django_assert_max_num_queries(120):
+        _page(api.get(f"{SHOW}/grandchildren", {"X-Plex-Container-Size": 1}))
     with django_assert_num_queries(4):
         page = _page(api.get(f"{SHOW}/grandchildren", {"X-Plex-Container-Start": 9990, "X-Plex-Container-Size": 20}))
     assert (page["totalSize"], page["size"]) == (10_010, 20)
@@ -168,6 +180,63 @@ def test_a_site_with_ten_thousand_scenes_pages_in_constant_queries(api, spec_lib
     last = (
         Scene.objects.filter(site=spec_library.site, release_date__year=2009).order_by("release_date", "tpdb_id").last()
     )
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         (item,) = _page(api.get(f"/tv/library/metadata/tpdb-scene-{last.tpdb_id}"))["Metadata"]
-    assert item["index"] == Scene.objects.filter(site=spec_library.site, release_date__year=2009).count()
+    same_day = Scene.objects.filter(site=spec_library.site, release_date=last.release_date).count()
+    assert item["index"] == (last.release_date.month * 100 + last.release_date.day) * 100 + same_day  # last that day
+
+
+def _whole_season(api, url: str, size: int) -> tuple[list[dict], int]:
+    """Every episode of a season read page by page as Plex does, and the totalSize the pages reported."""
+    episodes: list[dict] = []
+    start, totals = 0, set()
+    while True:
+        page = _page(
+            api.get(
+                f"{url}/children", headers={"X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(size)}
+            )
+        )
+        totals.add(page["totalSize"])
+        episodes += page["Metadata"]
+        start += size
+        if start >= page["totalSize"]:
+            break
+    (total,) = totals
+    return episodes, total
+
+
+def test_an_episodes_index_is_unchanged_after_100_more_scenes_of_its_season_are_stored(api, spec_library, make_scene):
+    served, _ = _whole_season(api, SEASON_2024, size=3)
+    before = {e["ratingKey"]: e["index"] for e in served}
+    sunny = f"tpdb-scene-{SCENE_UUID}"
+    assert before[sunny] == 30502
+    site, day = spec_library.site, spec_library.scene.release_date
+    for n in range(100):
+        # Earlier, same-day (with uuids sorting before every stored one) and later scenes, read between the stores.
+        if n % 3 == 0:
+            make_scene(site, datetime.date(2024, 1, 1) + datetime.timedelta(days=n % 60))
+        elif n % 3 == 1:
+            make_scene(site, day, tpdb_id=uuid.UUID(f"00000000-0000-4000-8000-{n:012d}"))
+        else:
+            make_scene(site, datetime.date(2024, 6, 1) + datetime.timedelta(days=n))
+        if n % 10 == 9:
+            (item,) = _page(api.get(f"/tv/library/metadata/{sunny}"))["Metadata"]
+            assert item["index"] == before[sunny]
+
+    episodes, total = _whole_season(api, SEASON_2024, size=7)
+    assert total == len(episodes) == 108
+    indexes = [e["index"] for e in episodes]
+    assert indexes == sorted(set(indexes))  # unique, ascending, no page overlapped or skipped
+    assert {e["ratingKey"]: e["index"] for e in episodes if e["ratingKey"] in before} == before
+    dates = [e["originallyAvailableAt"] for e in episodes]
+    assert dates == sorted(dates)
+    assert [e["index"] for e in episodes if e["originallyAvailableAt"] == day.isoformat()] == [
+        30501 + n for n in range(2 + 33)
+    ]
+    grand = _page(api.get(f"{SHOW}/grandchildren", {"X-Plex-Container-Size": 500}))["Metadata"]
+    assert {e["ratingKey"]: e["index"] for e in grand if e["parentIndex"] == 2024} == {
+        e["ratingKey"]: e["index"] for e in episodes
+    }
+    match = {"type": 4, "grandparentTitle": "Example Site", "date": "2024-03-05", "filename": "Sunny Afternoon.mp4"}
+    (matched,) = _page(api.post("/tv/library/metadata/matches", match, format="json"))["Metadata"]
+    assert (matched["ratingKey"], matched["index"]) == (sunny, before[sunny])

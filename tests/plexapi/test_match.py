@@ -6,9 +6,11 @@ import re
 
 import pytest
 
+from scenes.matching import automatic_score
 from scenes.models import Scene
 from sites.models import Site
 from tests.plexapi.conftest import CDN, MOVIE_UUID, SCENE_UUID
+from tests.recipes import tpdb_json
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +52,7 @@ def test_an_episode_match_reproduces_the_spec_example(api, spec_library):
                     "title": "Sunny Afternoon",
                     "originallyAvailableAt": "2024-03-05",
                     "year": 2024,
-                    "index": 7,
+                    "index": 30502,
                     "parentIndex": 2024,
                     "parentRatingKey": "tpdb-season-example-site-2024",
                     "parentKey": "/library/metadata/tpdb-season-example-site-2024",
@@ -186,6 +188,7 @@ def test_a_movie_match_searches_tpdb_movies_by_title_and_year(api, db, fake_tpdb
     (item,) = _metadata(api.post(MOVIE_MATCH, body, format="json"))
     assert (item["type"], item["title"], item["year"]) == ("movie", "The Long Road Home", 2016)
     assert item["ratingKey"].startswith("tpdb-movie-")
+    assert item["score"] >= 85  # an automatic answer (automatic_score)
 
 
 def test_a_site_and_a_date_in_a_movie_filename_match_a_scene_served_as_a_movie(api, spec_library):
@@ -324,3 +327,91 @@ def test_a_provider_registered_with_a_trailing_slash_works(api, provider):
     assert root.status_code == 200 and root.json()["MediaProvider"]["identifier"]
     assert match.status_code == 200
     assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+
+
+PICNIC = "Example Studio - 2022-01-03 - Sunny Afternoon Picnic.mp4"
+
+
+@pytest.mark.parametrize(("url", "plex_type"), [(TV_MATCH, 4), (MOVIE_MATCH, 1)])
+def test_an_automatic_answer_scores_at_least_85_its_accepted_confidence_mapped(api, spec_library, url, plex_type):
+    body = {
+        "type": plex_type,
+        "title": "Sunny Afternoon",
+        "filename": "Example Site - 2024-03-05 - Sunny Afternoon.mp4",
+    }
+    (automatic,) = _metadata(api.post(url, body, format="json"))
+    manual = _metadata(api.post(url, {**body, "manual": 1}, format="json"))
+    assert manual[0]["ratingKey"] == automatic["ratingKey"] == f"tpdb-scene-{SCENE_UUID}"
+    assert automatic["score"] == automatic_score(manual[0]["score"]) >= 85
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": 2, "title": "Example Sit"},  # a near name: confidence 90, sent as 95
+        {"type": 3, "parentTitle": "Example Sit", "index": 2024},
+        {"type": 2, "title": "examplesite"},
+    ],
+)
+def test_show_and_season_answers_score_at_least_85(api, spec_library, dead_tpdb, body):
+    (automatic,) = _metadata(api.post(TV_MATCH, body, format="json"))
+    (manual, *_) = _metadata(api.post(TV_MATCH, {**body, "manual": 1}, format="json"))
+    assert automatic["score"] == automatic_score(manual["score"]) >= 85
+
+
+def test_a_fix_match_list_ranks_by_confidence_and_names_each_scenes_site_and_date(
+    api, spec_library, make_scene, dead_tpdb
+):
+    make_scene(spec_library.site, spec_library.scene.release_date, title="Sunny Afternoon Part 2")
+    body = {"type": 4, "grandparentTitle": "Example Site", "date": "2024-03-05", "filename": "Sunny Afternoon.mp4"}
+    manual = _metadata(api.post(TV_MATCH, {**body, "manual": 1}, format="json"))
+    (automatic,) = _metadata(api.post(TV_MATCH, body, format="json"))
+    assert manual[0]["title"] == "Sunny Afternoon (Example Site, 2024-03-05)"
+    assert "Sunny Afternoon Part 2 (Example Site, 2024-03-05)" in [i["title"] for i in manual]
+    assert [i["score"] for i in manual] == sorted((i["score"] for i in manual), reverse=True)
+    assert automatic["title"] == "Sunny Afternoon"  # what Plex stores for an automatic match is the plain title
+
+
+@pytest.mark.parametrize(("url", "plex_type"), [(TV_MATCH, 4), (MOVIE_MATCH, 1)])
+def test_a_fix_match_list_shows_a_tpdb_duplicate_once(api, db, fake_tpdb, url, plex_type):
+    answer = tpdb_json("scene_parse_search.json")
+    # The same scene twice in TPDB's answer, and a second TPDB record of it (another uuid, same site, day, title).
+    answer["data"] = [answer["data"][0], *answer["data"]]
+    fake_tpdb.serve("GET", "/scenes", answer)
+    body = {"type": plex_type, "grandparentTitle": "Example Studio", "filename": PICNIC, "manual": 1}
+    items = _metadata(api.post(url, body, format="json"))
+    titles = [i["title"] for i in items]
+    assert titles.count("Sunny Afternoon Picnic (Example Studio, 2022-01-03)") == 1
+
+
+def test_a_match_naming_a_served_episode_number_is_answered_with_that_episode(api, spec_library, dead_tpdb):
+    (served,) = _metadata(api.get(f"/tv/library/metadata/tpdb-scene-{SCENE_UUID}"))
+    season, index = served["parentIndex"], served["index"]
+    body = {
+        "type": 4,
+        "grandparentTitle": "Example Site",
+        "parentIndex": season,
+        "index": index,
+        "filename": f"Example Site/Season {season}/Example Site S{season}E{index}.mp4",
+    }
+    (item,) = _metadata(api.post(TV_MATCH, body, format="json"))
+    assert (item["ratingKey"], item["parentIndex"], item["index"], item["score"]) == (
+        f"tpdb-scene-{SCENE_UUID}",
+        season,
+        index,
+        100,
+    )
+    unknown = _metadata(api.post(TV_MATCH, {**body, "index": 7}, format="json"))
+    assert [i["ratingKey"] for i in unknown] != [f"tpdb-scene-{SCENE_UUID}"]  # no episode 7: the engine decides
+
+
+def test_a_season_match_with_include_children_embeds_its_numbered_episodes(api, spec_library):
+    body = {"type": 3, "parentTitle": "Example Site", "index": 2024, "includeChildren": 1}
+    (season,) = _metadata(api.post(TV_MATCH, body, format="json"))
+    children = season["Children"]
+    listed = _metadata(api.get("/tv/library/metadata/tpdb-season-example-site-2024/children"))
+    assert children["size"] == len(children["Metadata"]) == 8
+    assert [(e["ratingKey"], e["index"]) for e in children["Metadata"]] == [
+        (e["ratingKey"], e["index"]) for e in listed
+    ]
+    assert "Children" not in _metadata(api.post(TV_MATCH, {**body, "includeChildren": 0}, format="json"))[0]

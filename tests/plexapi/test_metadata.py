@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
-from scenes.models import Scene
+from scenes.episodes import episode_numbers_ensure
+from scenes.models import Scene, TagRule
+from scenes.policy import metadata_policy_invalidate
+from scenes.selectors import SHOW_TAG_SCENES
 from sites.models import Site
 from tests.plexapi.conftest import CDN, MOVIE_UUID, SCENE_UUID, SPEC_SITE_COLLECTIONS
 
@@ -46,6 +51,7 @@ SHOW_8_5 = {
         {"type": "background", "url": f"{CDN}/sites/example-site/background.jpg", "alt": "Example Site"},
         {"type": "clearLogo", "url": f"{CDN}/sites/example-site/logo.png", "alt": "Example Site"},
     ],
+    "Genre": [{"tag": "Outdoor"}, {"tag": "Romantic"}],  # its scenes' tags (§8.5 has none: TPDB sites have no tags)
     "Network": [{"tag": "Example Network"}],
     "Studio": [{"tag": "Example Network"}],
     "Guid": [{"id": "tpdb://site/1234"}],
@@ -86,7 +92,7 @@ EPISODE_8_7 = {
     "duration": 1934000,
     "contentRating": "X",
     "isAdult": True,
-    "index": 7,
+    "index": 30502,  # 2024-03-05, the second scene of that day (scenes.episodes)
     "parentIndex": 2024,
     "parentRatingKey": "tpdb-season-example-site-2024",
     "parentKey": "/library/metadata/tpdb-season-example-site-2024",
@@ -172,7 +178,7 @@ def test_season_metadata_with_include_children_embeds_brief_episodes(api, spec_l
     (season,) = response.json()["MediaContainer"]["Metadata"]
     children = season["Children"]
     assert children["size"] == len(children["Metadata"]) == 8
-    assert [e["index"] for e in children["Metadata"]] == list(range(1, 9))
+    assert [e["index"] for e in children["Metadata"]] == [10201, 10901, 11601, 12301, 13001, 30501, 30502, 120101]
     seventh = children["Metadata"][6]
     assert (seventh["ratingKey"], seventh["thumb"]) == (f"tpdb-scene-{SCENE_UUID}", f"{CDN}/scenes/6b1f/poster.jpg")
     assert "Role" not in seventh
@@ -270,7 +276,11 @@ def test_a_scene_that_is_not_stored_is_fetched_from_tpdb_and_stored(api, db, fak
     response = api.get(f"/tv/library/metadata/tpdb-scene-{FIXTURE_SCENE}")
     assert response.status_code == 200
     (item,) = response.json()["MediaContainer"]["Metadata"]
-    assert (item["title"], item["grandparentTitle"], item["index"]) == ("Sunny Afternoon Picnic", "Example Studio", 1)
+    assert (item["title"], item["grandparentTitle"], item["index"]) == (
+        "Sunny Afternoon Picnic",
+        "Example Studio",
+        10301,
+    )
     assert item["duration"] == 2302000
     assert Scene.objects.filter(tpdb_id=FIXTURE_SCENE).exists()
 
@@ -337,14 +347,15 @@ def test_lan_or_insecure_image_urls_are_never_sent(api, spec_library, url):
 
 
 def test_episode_metadata_runs_a_fixed_number_of_queries(api, spec_library, django_assert_num_queries):
-    # scene (+site, network, parent) / credits (+performer, parent) / episode index COUNT
-    with django_assert_num_queries(3):
+    episode_numbers_ensure(site=spec_library.site, year=2024)  # as the season's first serve does (scenes.episodes)
+    # scene (+site, network, parent) / credits (+performer, parent); the stored number costs nothing
+    with django_assert_num_queries(2):
         assert api.get(f"/tv/library/metadata/tpdb-scene-{SCENE_UUID}").status_code == 200
 
 
 def test_show_metadata_runs_a_fixed_number_of_queries(api, spec_library, django_assert_num_queries):
-    # site / first release / art / seasons
-    with django_assert_num_queries(4):
+    # site / first release / art / seasons / tags of the newest scenes
+    with django_assert_num_queries(5):
         assert api.get("/tv/library/metadata/tpdb-site-example-site?includeChildren=1").status_code == 200
 
 
@@ -376,3 +387,27 @@ def test_an_incomplete_scene_is_still_served_when_tpdb_is_down(api, db, dead_tpd
     response = api.get(f"/movie/library/metadata/tpdb-scene-{scene.tpdb_id}")
     assert response.status_code == 200
     assert response.json()["MediaContainer"]["Metadata"][0]["title"] == "Thin"
+
+
+def test_a_show_gets_the_most_common_tags_of_its_scenes_and_episodes_keep_their_own(api, spec_library, make_scene):
+    site = spec_library.site
+    for n in range(4):
+        make_scene(site, datetime.date(2024, 5, 1 + n), tags=[{"name": "Outdoor"}, "Blonde"] if n else ["Blonde"])
+    make_scene(site, datetime.date(2020, 1, 1), tags=["Vintage"])
+    TagRule.objects.create(tag="Blonde", action=TagRule.Action.RENAME, target="Blondes")
+    metadata_policy_invalidate()  # as the admin does on saving a rule
+
+    (show,) = api.get("/tv/library/metadata/tpdb-site-example-site").json()["MediaContainer"]["Metadata"]
+    (episode,) = api.get(f"/tv/library/metadata/tpdb-scene-{SCENE_UUID}").json()["MediaContainer"]["Metadata"]
+
+    # Blonde and Outdoor on four scenes each (ties by name), then Romantic and Vintage on one; the rename applies.
+    assert show["Genre"] == [{"tag": "Blondes"}, {"tag": "Outdoor"}, {"tag": "Romantic"}, {"tag": "Vintage"}]
+    assert episode["Genre"] == [{"tag": "Outdoor"}, {"tag": "Romantic"}]
+
+
+def test_a_shows_tags_are_counted_over_its_newest_scenes_only(api, spec_library, make_scene):
+    site = spec_library.site
+    for n in range(SHOW_TAG_SCENES):
+        make_scene(site, datetime.date(2025, 1, 1) + datetime.timedelta(days=n), tags=["Recent"])
+    (show,) = api.get("/tv/library/metadata/tpdb-site-example-site").json()["MediaContainer"]["Metadata"]
+    assert show["Genre"] == [{"tag": "Recent"}]

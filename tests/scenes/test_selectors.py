@@ -6,10 +6,12 @@ import datetime as dt
 
 import pytest
 
+from scenes.episodes import episode_numbers_ensure, scene_episode_index
 from scenes.models import Scene
 from scenes.selectors import (
+    EpisodeCount,
     Season,
-    scene_episode_index,
+    episode_count,
     scene_exists,
     scenes_with_credits,
     season_scenes,
@@ -62,14 +64,17 @@ def test_the_art_is_the_newest_dated_scene_s_background(show) -> None:
 
 def test_episode_order_and_index_agree(show) -> None:
     site, scenes = show
+    assert episode_count(site=site) == EpisodeCount(total=5, unnumbered=5)
+    assert episode_numbers_ensure(site=site) == 5
+    assert episode_count(site=site) == EpisodeCount(total=5, unnumbered=0)
     ties = sorted(scenes[1:3], key=lambda s: s.tpdb_id)
     assert list(season_scenes(site=site, year=2021)) == [*ties, scenes[0]]
     assert list(season_scenes(site=site, year=UNDATED_SEASON)) == [scenes[4]]
 
     ranked = list(site_episodes(site=site))
     assert ranked == [scenes[4], *ties, scenes[0], scenes[3]]
-    assert [s.episode_index for s in ranked] == [1, 1, 2, 3, 1]
-    assert [scene_episode_index(scene=s) for s in ranked] == [1, 1, 2, 3, 1]
+    assert [s.episode_index for s in ranked] == [1, 20101, 20102, 50101, 10901]
+    assert [scene_episode_index(scene=s) for s in ranked] == [1, 20101, 20102, 50101, 10901]
     assert [season_year(s) for s in ranked] == [UNDATED_SEASON, 2021, 2021, 2021, 2023]
 
 

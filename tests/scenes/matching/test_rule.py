@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from scenes.matching.rule import decide_scored, is_clear_winner
+import pytest
+
+from scenes.matching.rule import automatic_score, decide_scored, is_clear_winner
 from tpdbprovider.matching.matcher import Candidate, ScoredCandidate, clear_winner
 
 
@@ -42,3 +44,17 @@ def test_a_low_answer_without_a_resolved_site_is_reported_as_no_site(settings):
 def test_manual_requests_get_the_ranked_list_whatever_the_scores():
     decision = decide_scored([scored("a", 10.0), scored("b", 9.0)], manual=True, has_site=True)
     assert (decision.reason, [s.candidate.key for s in decision.ranked]) == ("manual", ["scene:a", "scene:b"])
+
+
+@pytest.mark.parametrize(
+    ("threshold", "confidence", "score"),
+    [(70, 70, 85), (70, 85, 93), (70, 99, 99), (70, 100, 100), (90, 90, 85), (90, 96, 94), (100, 100, 100), (0, 0, 85)],
+)
+def test_an_accepted_confidence_is_sent_to_plex_on_85_to_100(settings, threshold, confidence, score):
+    settings.PLEX_MATCH_ACCEPT_THRESHOLD = threshold
+    assert automatic_score(confidence) == score
+
+
+def test_the_automatic_score_keeps_the_order_of_confidences(settings):
+    scores = [automatic_score(confidence) for confidence in range(settings.PLEX_MATCH_ACCEPT_THRESHOLD, 101)]
+    assert scores == sorted(scores) and scores[0] == 85 and scores[-1] == 100

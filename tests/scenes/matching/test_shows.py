@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from scenes.episodes import scene_episode_index
 from scenes.matching import MatchRequest, match_season, match_show
+from scenes.matching.shows import match_numbered_episode
+from scenes.models import Scene
 from sites.models import Site, SiteAlias
-from tests.scenes.matching.conftest import make_site
+from tests.scenes.matching.conftest import make_scene, make_site
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +70,43 @@ def test_a_season_is_the_site_and_the_year_plex_numbered_it(fake_tpdb):
 def test_a_season_needs_a_plausible_year(fake_tpdb, index):
     make_site("Alpha Studio", 7001)
     assert match_season(MatchRequest(provider="tv", type=3, parent_title="Alpha Studio", index=index)) == []
+
+
+def _numbered(site, **fields):
+    values = {"provider": "tv", "type": 4, "grandparent_title": site.name, "parent_index": 2023, "index": 10401}
+    values.update(fields)
+    return MatchRequest(**values)
+
+
+def test_a_numbered_request_is_answered_with_the_episode_served_under_that_number(fake_tpdb):
+    site = make_site("Alpha Studio", 7001)
+    scene = make_scene(site, "First Of The Year", dt.date(2023, 1, 4))
+    assert scene_episode_index(scene=scene) == 10401
+    (result,) = match_numbered_episode(_numbered(site))
+    assert (result.item, result.kind, result.score) == (scene, "episode", 100)
+    assert fake_tpdb.requests == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"index": 10402},  # no such episode
+        {"parent_index": 1},  # not a season of ours (they are years, or 0)
+        {"manual": True},  # Fix Match: the engine's list
+        {"type": 2},
+        {"grandparent_title": "Nobody Knows This Site"},
+    ],
+)
+def test_a_request_naming_no_served_episode_is_left_to_the_engine(fake_tpdb, fields):
+    site = make_site("Alpha Studio", 7001)
+    scene_episode_index(scene=make_scene(site, "First Of The Year", dt.date(2023, 1, 4)))
+    assert match_numbered_episode(_numbered(site, **fields)) is None
+    assert fake_tpdb.requests == []
+
+
+def test_a_number_is_not_answered_once_tpdb_moved_the_scene_to_another_year(fake_tpdb):
+    site = make_site("Alpha Studio", 7001)
+    scene = make_scene(site, "First Of The Year", dt.date(2023, 1, 4))
+    scene_episode_index(scene=scene)
+    Scene.objects.filter(pk=scene.pk).update(release_date=dt.date(2024, 1, 4))
+    assert match_numbered_episode(_numbered(site)) is None
