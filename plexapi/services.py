@@ -37,6 +37,7 @@ from scenes.selectors import (
 )
 from sites.models import Site
 from sites.services import site_get_or_fetch
+from tpdbprovider.core.budget import request_lane
 from tpdbprovider.core.exceptions import ItemNotFoundError, ItemUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -253,13 +254,14 @@ def match_get(*, request: MatchRequest) -> list[Node]:
     matcher = _MATCHERS.get(request.type)
     if matcher is None or request.type not in _PROVIDER_TYPES[provider]:
         return []
-    if (pinned := _match_by_guid(request, provider)) is not None:
-        return [pinned]
-    nodes: list[Node] = []
-    for result in matcher(request):
-        node = _match_node(result, include_children=request.include_children)
-        if node is not None:
-            nodes.append(node)
+    with request_lane("manual" if request.manual else "interactive"):  # Fix Match first, then automatic matches
+        if (pinned := _match_by_guid(request, provider)) is not None:
+            return [pinned]
+        nodes: list[Node] = []
+        for result in matcher(request):
+            node = _match_node(result, include_children=request.include_children)
+            if node is not None:
+                nodes.append(node)
     return nodes
 
 

@@ -22,7 +22,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from tpdbprovider.core.breaker import CircuitBreaker, get_breaker
-from tpdbprovider.core.budget import remaining_budget_s
+from tpdbprovider.core.budget import current_request_lane, remaining_budget_s
 from tpdbprovider.core.logging import count_tpdb_ask, count_tpdb_call
 from tpdbprovider.core.ratelimit import LANES, RateLimitTimeout, TokenBucket, get_limiter
 from tpdbprovider.core.redisconn import RedisUnavailableError
@@ -358,7 +358,10 @@ def _iso(value: dt.date | str | None) -> str | None:
 
 
 def tpdb_client(*, lane: str = "interactive", budget_s: float | None = None) -> TPDBClient:
-    """A client for one unit of work. lane: "interactive" (Plex, admin) or "background" (Celery, commands)."""
+    """A client for one unit of work. lane: "interactive" (Plex, admin; inside a web request, that request's own lane:
+    ``manual``, ``interactive`` or ``read``) or "background" (Celery, commands)."""
+    if lane == "interactive":
+        lane = current_request_lane() or lane
     if budget_s is None and lane == "interactive":
         budget_s = remaining_budget_s()  # what is left of this web request's one budget
     if budget_s is None:
