@@ -22,6 +22,7 @@ from movies.models import Movie
 from movies.selectors import movie_exists
 from plexapi import ratingkeys
 from plexapi.ratingkeys import RatingKey
+from scenes.catalog import site_catalog_start
 from scenes.items import scene_get_or_fetch
 from scenes.matching import MatchRequest, MatchResult, match_episode, match_movie, match_season, match_show
 from scenes.models import Scene
@@ -140,6 +141,8 @@ def metadata_get(*, rating_key: str, provider: Provider, include_children: bool 
     key = _parse_for_provider(rating_key, provider)
     if key.kind == "site":
         site = _site_get(key)
+        if include_children:
+            site_catalog_start(site=site, is_inline=True)  # show-first: the newest page now, the rest in the worker
         children = _seasons_of(site) if include_children else None
         first_release = site_first_release(site=site)
         return ShowNode(site=site, first_release=first_release, art_url=site_art_url(site=site), children=children)
@@ -148,13 +151,14 @@ def metadata_get(*, rating_key: str, provider: Provider, include_children: bool 
         assert key.year is not None
         episodes = None
         if include_children:
+            site_catalog_start(site=site, year=key.year, is_inline=True)
             scenes = season_scenes(site=site, year=key.year).select_related("site")
             episodes = [EpisodeNode(scene=s, index=i, is_brief=True) for i, s in enumerate(scenes, start=1)]
         first_release = site_first_release(site=site, year=key.year)
         return SeasonNode(site=site, year=key.year, first_release=first_release, children=episodes)
     if key.kind == "movie":
         return MovieNode(movie=movie_get_or_fetch(ref=key.value))
-    scene = scene_get_or_fetch(ref=key.value)
+    scene = scene_get_or_fetch(ref=key.value, is_thin_served=provider == "tv")
     if provider == "movie":
         return SceneMovieNode(scene=scene)
     if scene.site is None:
@@ -167,11 +171,13 @@ def children_get(*, rating_key: str, provider: Provider, offset: int, limit: int
     key = _parse_for_provider(rating_key, provider)
     if key.kind == "site":
         site = _site_get(key)
+        site_catalog_start(site=site, is_inline=True)
         seasons = _seasons_of(site)
         return Page(items=list(seasons[offset : offset + limit]), offset=offset, total_size=len(seasons))
     if key.kind == "season":
         site = _site_get(key)
         assert key.year is not None
+        site_catalog_start(site=site, year=key.year, is_inline=True)  # this season now, the rest in the worker
         scenes = season_scenes(site=site, year=key.year)
         total = scenes.count()
         page = scenes_with_credits(scenes.select_related("site"))[offset : offset + limit] if limit else []
@@ -259,6 +265,12 @@ def match_get(*, request: MatchRequest) -> list[Node]:
             return [pinned]
         nodes: list[Node] = []
         for result in matcher(request):
+            if not request.manual and result.kind in ("show", "season"):
+                # Show-first: Plex will place the show's files against its seasons; fetch them (this season or the
+                # newest page now, the rest of the site in the worker).
+                site, year = result.item if isinstance(result.item, tuple) else (result.item, None)
+                if isinstance(site, Site):
+                    site_catalog_start(site=site, year=year, is_inline=True)
             node = _match_node(result, include_children=request.include_children)
             if node is not None:
                 nodes.append(node)

@@ -26,14 +26,20 @@ SCENES: MediaKind[Scene] = MediaKind(
 )
 
 
-def scene_get_or_fetch(*, ref: str, is_forced: bool = False, lane: str = "interactive") -> Scene:
+def scene_get_or_fetch(
+    *, ref: str, is_forced: bool = False, lane: str = "interactive", is_thin_served: bool = False
+) -> Scene:
     """The scene ``ref`` names: a TPDB uuid, or a TPDB slug (the match service's ``[tpdbid=…]`` refs; ``sync_scene``
     also passes numeric ids, always fetched), with its site and credits loaded.
 
     A stored scene is served as it is, except that a thin one (stored from a search) is completed on its first read
     and a stale one queues one background refresh. ``is_forced`` fetches even a stored scene (``sync_scene``). Raises
-    ItemNotFoundError and ItemUnavailableError (tpdbprovider.core.exceptions)."""
-    return media_get_or_fetch(SCENES, ref=ref, is_uuid=is_uuid(ref), is_forced=is_forced, lane=lane)
+    ItemNotFoundError and ItemUnavailableError (tpdbprovider.core.exceptions). ``is_thin_served`` serves a thin row as
+    it is and queues its completion (a TV episode: Plex shows no episode genres, and a catalog-stored library would
+    otherwise cost one detail call per file during the scan)."""
+    return media_get_or_fetch(
+        SCENES, ref=ref, is_uuid=is_uuid(ref), is_forced=is_forced, lane=lane, is_thin_served=is_thin_served
+    )
 
 
 def media_refresh_now(item: Scene | Movie) -> Scene | Movie:

@@ -1,4 +1,5 @@
-"""Scene tasks: refresh one scene, the hourly fan-out over everything due for a refresh, and a site-year prefetch."""
+"""Scene tasks: refresh one scene, the hourly fan-out over everything due for a refresh, a site-year prefetch, and
+the bounded runs of a site's catalog walk."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from celery import Task, shared_task
 
 from movies.models import Movie
 from movies.tasks import movie_refresh
-from scenes.catalog import site_year_prefetch
+from scenes.catalog import site_catalog_abandon, site_catalog_continue, site_year_prefetch
 from scenes.models import Scene
 from scenes.selectors import scene_get
 from scenes.services import STALE_BATCH, media_stale_refresh, scene_refresh_from_tpdb
@@ -70,3 +71,25 @@ def site_year_prefetch_task(self: Task, site_id: int, year: int) -> str:
             site_mark_missing_upstream(site=site)
             return "missing upstream"
     return f"stored {count}"
+
+
+@shared_task(bind=True, acks_late=True, name="scenes.tasks.site_catalog_fetch", **TRANSIENT_RETRY)
+def site_catalog_fetch_task(self: Task, site_id: int, start_page: int = 1, walk_year: int | None = None) -> str:
+    """A bounded run of a site's catalog walk (``scenes.catalog``); queues the next run until the last page."""
+    site = Site.objects.filter(pk=site_id).first()
+    if site is None:
+        return "gone"
+    with single_flight(f"site_catalog:{site_id}", ttl_s=1800) as is_acquired:
+        if not is_acquired:
+            return lock_held(self)
+        try:
+            run, is_over = run_with_tpdb_retries(
+                self, lambda: site_catalog_continue(site=site, start_page=start_page, walk_year=walk_year)
+            )
+        except TPDBNotFoundError:
+            site_catalog_abandon(site=site)
+            site_mark_missing_upstream(site=site)
+            return "missing upstream"
+    if not is_over:
+        enqueue(site_catalog_fetch_task, site_id=site_id, start_page=run.next_page, walk_year=run.walk_year)
+    return f"stored {run.stored}" + ("" if is_over else f", continues at page {run.next_page}")

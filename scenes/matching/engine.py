@@ -13,7 +13,7 @@ from dataclasses import replace
 from scenes.matching.candidates import Pool, local_candidates
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, record_decision
 from scenes.matching.pins import pinned
-from scenes.matching.prefetch import is_site_year_fresh, prefetch_site_year
+from scenes.matching.prefetch import is_site_year_fresh, prefetch_after_match, wait_for_catalog
 from scenes.matching.request import MAX_MANUAL_RESULTS, MatchRequest, MatchResult
 from scenes.matching.reuse import reused_decision
 from scenes.matching.rule import decide_scored
@@ -68,6 +68,16 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
         pool.add_stored(item)
 
     decision = _decide(req, parsed, hits, index, pool)
+    # Its candidates may be on their way: a catalog walk of its site is on its year right now.
+    if (
+        not _is_settled_locally(decision, hits)
+        and hits
+        and parsed.dates
+        and wait_for_catalog(tpdb_site_ids={hit.entry.id for hit in hits}, dates=parsed.dates)
+    ):
+        for item in local_candidates(parsed, hits, index):
+            pool.add_stored(item)
+        decision = _decide(req, parsed, hits, index, pool)
     if not _is_settled_locally(decision, hits):
         is_fetched = fetch_candidates(req, parsed, pool, wants_movies=wants_movies)
         # Another request may have stored these candidates' sites a moment ago (learned nothing new here, yet this
@@ -89,7 +99,7 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
     answers = decision.ranked if req.manual else ([decision.accepted] if decision.accepted else [])
     results = [pool.result_for(scored, req) for scored in answers[:MAX_MANUAL_RESULTS]]
     if decision.accepted is not None and not req.manual:
-        prefetch_site_year(results[0].item)
+        prefetch_after_match(results[0].item)
     return results
 
 
