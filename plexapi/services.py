@@ -158,7 +158,7 @@ def metadata_get(*, rating_key: str, provider: Provider, include_children: bool 
         return SeasonNode(site=site, year=key.year, first_release=first_release, children=episodes)
     if key.kind == "movie":
         return MovieNode(movie=movie_get_or_fetch(ref=key.value))
-    scene = scene_get_or_fetch(ref=key.value, is_thin_served=provider == "tv")
+    scene = scene_get_or_fetch(ref=key.value, is_thin_served=True)  # a catalog-stored row: its detail comes later
     if provider == "movie":
         return SceneMovieNode(scene=scene)
     if scene.site is None:

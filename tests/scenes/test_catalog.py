@@ -62,7 +62,7 @@ def _scenes() -> Iterator[dict]:
                 id=str(uuid.UUID(int=770000 + number)),
                 _id=770000 + number,
                 slug=f"catalog-studio-scene-{number}",
-                title=f"Catalog Scene {number} {'Alpha Beta Gamma Delta'.split()[number % 4]}",
+                title=f"Catalog Scene {number} {['Alpha', 'Beta', 'Gamma', 'Delta'][number % 4]}",
                 date=released.isoformat() if released else None,
                 site_id=SITE_ID,
                 site=_site(),

@@ -160,14 +160,21 @@ class MediaKind(Generic[M]):
 
 
 def media_get_or_fetch(
-    kind: MediaKind[M], *, ref: str, is_uuid: bool, is_forced: bool, lane: str, is_thin_served: bool = False
+    kind: MediaKind[M],
+    *,
+    ref: str,
+    is_uuid: bool,
+    is_forced: bool,
+    lane: str,
+    serve_thin: Callable[[M], bool] | None = None,
 ) -> M:
     """The row ``ref`` (a TPDB uuid, or a slug) names. A stored row is served as it is, except that a thin one (stored
-    from a search) is completed on its first read (with ``is_thin_served``: served thin, its completion queued in the
-    background) and a stale one queues one background refresh; ``is_forced`` fetches even a stored row. Raises
-    ItemNotFoundError and ItemUnavailableError."""
+    from a search) is completed on its first read (unless ``serve_thin(row)``: then it is served thin and its
+    completion queued in the background) and a stale one queues one background refresh; ``is_forced`` fetches even a
+    stored row. Raises ItemNotFoundError and ItemUnavailableError."""
     found = kind.find(tpdb_id=ref) if is_uuid else kind.find(slug=ref)
-    if found is not None and not is_forced and is_thin_served:
+    is_thin = found is not None and not cast(StoredMedia, found).is_complete
+    if found is not None and not is_forced and is_thin and serve_thin is not None and serve_thin(found):
         queue_completion_if_thin(kind, cast(StoredMedia, found))
     elif found is not None and not is_forced:
         if complete_if_thin(kind.name, cast(StoredMedia, found), lambda: kind.fetch(ref=ref, lane=lane)):
