@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 # A stored site-year is trusted this long: a match that finds its scene there asks TPDB nothing.
 CATALOG_FRESH = datetime.timedelta(days=7)
 PAGE_SIZE = 100
-CATALOG_PAGES_PER_RUN = 5  # one background task run: then it queues itself, so other jobs interleave
+CATALOG_PAGES_PER_RUN = 10  # one background task run: then it queues itself, so other jobs interleave
 INLINE_SEASON_PAGES = 3  # a season read fetches at most this much of its year itself; the walk brings the rest
 CATALOG_RUN_TTL_S = 3600  # how long "a walk is under way" is believed without news (a worker died mid-walk)
 
@@ -54,11 +54,6 @@ def is_site_year_fresh(*, tpdb_site_id: int, year: int) -> bool:
     return SiteYearSync.objects.filter(
         site__tpdb_numeric_id=tpdb_site_id, year=year, synced_at__gte=_fresh_after()
     ).exists()
-
-
-def is_catalog_fresh(*, site: Site) -> bool:
-    """True when the whole site was walked within ``CATALOG_FRESH`` (its undated season is recorded only at the end)."""
-    return SiteYearSync.objects.filter(site=site, year=UNDATED_SEASON, synced_at__gte=_fresh_after()).exists()
 
 
 def _record_years(site: Site, years: set[int]) -> None:
@@ -184,15 +179,24 @@ def _queued_key(site: Site) -> str:
 def site_catalog_start(*, site: Site, year: int | None = None, is_inline: bool = False) -> bool:
     """Make sure the site's whole catalog is on its way: queue the walk unless it is fresh or already queued.
 
-    With ``is_inline`` (a Plex request that needs the site now), the season ``year`` is fetched first, in this request
-    and within its TPDB budget (the first page of the walk when no year is named). Returns True when it queued."""
+    With ``is_inline`` (a Plex read that needs the site now), a season ``year`` with no scene stored is fetched first,
+    in this request and within its TPDB budget (the walk's first page when no year is named and the site has no scene
+    stored). Returns True when it queued the walk. At most two queries when there is nothing to do."""
     from scenes.tasks import site_catalog_fetch_task  # the task module imports this one
     from tpdbprovider.core.tasks import enqueue
 
-    if site.tpdb_numeric_id is None or is_catalog_fresh(site=site):
+    is_queued = cache.get(_queued_key(site)) is not None
+    if site.tpdb_numeric_id is None or (is_queued and (year is None or not is_inline)):
         return False
-    start = _inline_fetch(site, year) if is_inline else CatalogRun(stored=0, next_page=1, walk_year=None)
-    if start.next_page is None:  # that one page was the whole site
+    fresh_years = set(
+        SiteYearSync.objects.filter(site=site, synced_at__gte=_fresh_after()).values_list("year", flat=True)
+    )
+    if UNDATED_SEASON in fresh_years:  # the whole catalog was walked (its undated season is recorded last)
+        return False
+    start = CatalogRun(stored=0, next_page=1, walk_year=None)
+    if is_inline and year not in fresh_years:
+        start = _inline_fetch(site, year)
+    if is_queued or start.next_page is None:  # under way, or that one page was the whole site
         return False
     if not cache.add(_queued_key(site), 1, timeout=CATALOG_RUN_TTL_S):
         return False
@@ -202,15 +206,18 @@ def site_catalog_start(*, site: Site, year: int | None = None, is_inline: bool =
 
 
 def _inline_fetch(site: Site, year: int | None) -> CatalogRun:
-    """What a request fetches itself: the season ``year`` (a few pages at most), or, for a site with no scene stored,
-    the walk's first page. Returns where the background walk starts (``next_page`` None: nothing is left to walk)."""
-    assert site.tpdb_numeric_id is not None
+    """What a request fetches itself: a season with no scene stored (a few pages at most), or the walk's first page
+    for a site with no scene stored. Returns where the background walk starts (``next_page`` None: nothing left)."""
     from_start = CatalogRun(stored=0, next_page=1, walk_year=None)
-    if year is None and site.scenes.exists():
-        return from_start
-    if year is not None and (
-        year == UNDATED_SEASON or is_site_year_fresh(tpdb_site_id=site.tpdb_numeric_id, year=year)
-    ):
+    scenes = Scene.objects.filter(site=site)
+    if year is not None:
+        season = (
+            scenes.filter(release_date__isnull=True)
+            if year == UNDATED_SEASON
+            else scenes.filter(release_date__year=year)
+        )
+        scenes = season
+    if year == UNDATED_SEASON or scenes.exists():
         return from_start
     if not cache.add(f"site-catalog-inline:{site.pk}:{year}", 1, timeout=60):  # another request is fetching it
         return from_start

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Min, Prefetch, Q, QuerySet, Window
-from django.db.models.functions import ExtractYear, RowNumber
+from django.db.models import Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import Coalesce, ExtractYear, RowNumber
 
 from scenes.models import MediaFields, Scene, ScenePerformer
-from sites.models import Site
+from sites.models import Site, SiteYearSync
 from tpdbprovider.matching.ratingkeys import UNDATED_SEASON
 
 
@@ -157,8 +157,19 @@ def media_stale(*, model: type[MediaFields], now: dt.datetime, older_than: dt.ti
     rows = model._default_manager.filter(is_missing_upstream=False)
     if older_than is not None:
         return rows.filter(fetched_at__lt=now - older_than).order_by("fetched_at")
+    incomplete = Q(is_complete=False, fetched_at__lt=now - INCOMPLETE_REFRESH)
+    if model is Scene:
+        # A thin row of a site-year a catalog walk stored is a list item nobody has read: a Plex read queues its detail
+        # (scenes.items), and refreshing a whole 10,000-scene catalog scene by scene would cost 100 times the walk.
+        incomplete &= Q(
+            ~Exists(
+                SiteYearSync.objects.filter(
+                    site_id=OuterRef("site_id"), year=Coalesce(ExtractYear(OuterRef("release_date")), UNDATED_SEASON)
+                )
+            )
+        )
     due = (
-        Q(is_complete=False, fetched_at__lt=now - INCOMPLETE_REFRESH)
+        incomplete
         | Q(release_date__gte=(now - RECENT_RELEASE).date(), fetched_at__lt=now - RECENT_REFRESH)
         | Q(fetched_at__lt=now - COMPLETE_REFRESH)
     )

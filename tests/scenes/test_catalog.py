@@ -240,3 +240,38 @@ def test_no_wait_when_no_walk_is_near_the_year(catalog_tpdb):
         assert wait_for_catalog(tpdb_site_ids={SITE_ID}, dates=[dt.date(2019, 5, 1)]) is False
         assert wait_for_catalog(tpdb_site_ids={9999}, dates=[dt.date(2024, 5, 1)]) is False
     assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.django_db
+def test_a_catalog_stored_scene_is_read_with_no_tpdb_call_and_its_detail_is_queued(
+    client, catalog_tpdb, django_capture_on_commit_callbacks
+):
+    site = _stored_site()
+    site_catalog_fetch(site=site)
+    scene = Scene.objects.filter(site=site, release_date__year=2023).first()
+    assert scene is not None and not scene.is_complete  # a list item: no tags yet
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.get(f"/movie/library/metadata/tpdb-scene-{scene.tpdb_id}")
+    assert response.status_code == 200
+    assert response["X-TPDB-Calls"] == "0", [(r.path, r.query) for r in catalog_tpdb.requests[-3:]]
+    assert len(queued) == 1  # its detail, for the background lane
+    queued[0]()
+    scene.refresh_from_db()
+    assert scene.is_complete
+
+
+@pytest.mark.django_db
+def test_the_hourly_refresh_leaves_unread_catalog_rows_to_the_walk(catalog_tpdb):
+    from django.utils import timezone
+
+    from scenes.selectors import media_stale
+
+    site = _stored_site()
+    site_catalog_fetch(site=site)
+    Scene.objects.update(fetched_at=timezone.now() - dt.timedelta(hours=2))
+    SiteYearSync.objects.filter(site=site, year=2022).delete()  # as if that year had not been walked
+
+    due = media_stale(model=Scene, now=timezone.now())
+
+    assert set(due.values_list("release_date__year", flat=True)) == {2022}

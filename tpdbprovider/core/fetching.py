@@ -176,7 +176,8 @@ def media_get_or_fetch(
     is_thin = found is not None and not cast(StoredMedia, found).is_complete
     if found is not None and not is_forced and is_thin and serve_thin is not None and serve_thin(found):
         queue_completion_if_thin(kind, cast(StoredMedia, found))
-    elif found is not None and not is_forced:
+        return found
+    if found is not None and not is_forced:
         if complete_if_thin(kind.name, cast(StoredMedia, found), lambda: kind.fetch(ref=ref, lane=lane)):
             found = kind.find(tpdb_id=cast(StoredMedia, found).tpdb_id)
         if found is not None:
