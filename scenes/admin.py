@@ -18,7 +18,10 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from movies.models import Movie
-from scenes import admin_operations  # noqa: F401  registers the cache admin and the operations pages
+from scenes import (
+    admin_catalog,  # noqa: F401  adds the catalog action to the site admin
+    admin_operations,  # noqa: F401  registers the cache admin and the operations pages
+)
 from scenes.edits import PERFORMERS, media_fields_lock
 from scenes.models import (
     MatchDecision,

@@ -176,12 +176,15 @@ def _queued_key(site: Site) -> str:
     return f"site-catalog-queued:{site.pk}"
 
 
-def site_catalog_start(*, site: Site, year: int | None = None, is_inline: bool = False) -> bool:
+def site_catalog_start(
+    *, site: Site, year: int | None = None, is_inline: bool = False, is_forced: bool = False
+) -> bool:
     """Make sure the site's whole catalog is on its way: queue the walk unless it is fresh or already queued.
 
     With ``is_inline`` (a Plex read that needs the site now), a season ``year`` with no scene stored is fetched first,
     in this request and within its TPDB budget (the walk's first page when no year is named and the site has no scene
-    stored). Returns True when it queued the walk. At most two queries when there is nothing to do."""
+    stored). ``is_forced`` (an admin asking) walks even a fresh catalog. Returns True when it queued the walk. At most
+    two queries when there is nothing to do."""
     from scenes.tasks import site_catalog_fetch_task  # the task module imports this one
     from tpdbprovider.core.tasks import enqueue
 
@@ -191,7 +194,7 @@ def site_catalog_start(*, site: Site, year: int | None = None, is_inline: bool =
     fresh_years = set(
         SiteYearSync.objects.filter(site=site, synced_at__gte=_fresh_after()).values_list("year", flat=True)
     )
-    if UNDATED_SEASON in fresh_years:  # the whole catalog was walked (its undated season is recorded last)
+    if UNDATED_SEASON in fresh_years and not is_forced:  # the whole catalog was walked (undated season: recorded last)
         return False
     start = CatalogRun(stored=0, next_page=1, walk_year=None)
     if is_inline and year not in fresh_years:

@@ -275,3 +275,16 @@ def test_the_hourly_refresh_leaves_unread_catalog_rows_to_the_walk(catalog_tpdb)
     due = media_stale(model=Scene, now=timezone.now())
 
     assert set(due.values_list("release_date__year", flat=True)) == {2022}
+
+
+@pytest.mark.django_db
+def test_the_site_admin_action_walks_even_a_fresh_catalog(admin_client, catalog_tpdb, django_capture_on_commit_callbacks):
+    site = _stored_site()
+    site_catalog_fetch(site=site)  # fresh
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/sites/site/", {"action": "fetch_catalog", "_selected_action": [site.pk]}, follow=True
+        )
+    assert response.status_code == 200
+    assert "Queued the catalog of 1 site" in response.content.decode()
+    assert _walk_calls(catalog_tpdb) == 6  # the walk above, then the admin's
