@@ -31,7 +31,7 @@ PREFETCH_FRESH = CATALOG_FRESH
 PREFETCH_AFTER_MATCHES = 2
 # A match waits at most this long for a walk on its year, and never into the last seconds of its TPDB budget, which
 # stay for its own search should the year not bring a clear answer.
-CATALOG_WAIT_S = 4.0
+CATALOG_WAIT_S = 3.0
 SEARCH_RESERVE_S = 3.0
 WAIT_POLL_S = 0.2
 

@@ -278,6 +278,10 @@ def main() -> int:
         f"wall {wall:.1f} s; match latency p50 {statistics.median(latencies):.0f} ms, "
         f"p99 {latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]:.0f} ms"
     )
+    print(
+        f"            slowest: {', '.join(f'{ms / 1000:.1f}' for ms in latencies[-5:])} s; over 10 s: "
+        f"{sum(ms > 10_000 for ms in latencies)}"
+    )
     local = out["local"]
     print(f"matches answered with no TPDB call: {local}/{len(queries)} ({100 * local / max(len(queries), 1):.1f} %)")
     print(f"server log: {logged_errors} error lines, 'database is locked' {log_text.count('database is locked')} times")

@@ -19,9 +19,10 @@ from scenes.catalog import catalog_walk_year, site_catalog_fetch, site_catalog_s
 from scenes.matching.prefetch import PREFETCH_AFTER_MATCHES, wait_for_catalog
 from scenes.models import Scene
 from sites.models import Site, SiteYearSync
+from tests.conftest import serve_fake_tpdb
 from tests.fake_tpdb import Catalog, FakeTPDB
+from tests.scenes.plex_match import post_episode_match
 from tpdbprovider.core.budget import request_budget
-from tpdbprovider.core.ratelimit import reset_limiter
 from tpdbprovider.matching.ratingkeys import UNDATED_SEASON, season_key
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tpdb"
@@ -78,14 +79,7 @@ def catalog_tpdb(settings) -> Iterator[FakeTPDB]:
     catalog.add_site(_site())
     for scene in _scenes():
         catalog.add_scene(scene)
-    with FakeTPDB(catalog) as fake:
-        settings.TPDB_BASE_URL = fake.base_url
-        settings.TPDB_API_KEY = fake.token
-        settings.TPDB_MAX_RETRIES = 0
-        settings.TPDB_RATE_LIMIT = 1000.0
-        settings.TPDB_RATE_BURST = 1000
-        reset_limiter()
-        yield fake
+    yield from serve_fake_tpdb(settings, catalog)
 
 
 def _walk_calls(fake: FakeTPDB) -> int:
@@ -149,10 +143,7 @@ def test_sync_site_without_a_year_walks_the_whole_catalog(catalog_tpdb):
 
 
 def _match(client, filename: str) -> tuple[list[dict], int]:
-    body = {"type": 4, "grandparentTitle": "Catalog Studio", "filename": filename}
-    response = client.post(MATCH, body, content_type="application/json")
-    assert response.status_code == 200
-    return response.json()["MediaContainer"]["Metadata"], int(response["X-TPDB-Calls"])
+    return post_episode_match(client, "Catalog Studio", filename)
 
 
 @pytest.mark.django_db
@@ -278,7 +269,9 @@ def test_the_hourly_refresh_leaves_unread_catalog_rows_to_the_walk(catalog_tpdb)
 
 
 @pytest.mark.django_db
-def test_the_site_admin_action_walks_even_a_fresh_catalog(admin_client, catalog_tpdb, django_capture_on_commit_callbacks):
+def test_the_site_admin_action_walks_even_a_fresh_catalog(
+    admin_client, catalog_tpdb, django_capture_on_commit_callbacks
+):
     site = _stored_site()
     site_catalog_fetch(site=site)  # fresh
     with django_capture_on_commit_callbacks(execute=True):

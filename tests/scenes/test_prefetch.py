@@ -7,15 +7,11 @@ from django.core.management import call_command
 from django.test import Client
 
 from sites.models import SiteYearSync
-
-MATCH = "/tv/library/metadata/matches"
+from tests.scenes.plex_match import post_episode_match
 
 
 def _match(client: Client, filename: str) -> tuple[list[dict], int]:
-    body = {"type": 4, "grandparentTitle": "Example Studio", "filename": filename}
-    response = client.post(MATCH, body, content_type="application/json")
-    assert response.status_code == 200
-    return response.json()["MediaContainer"]["Metadata"], int(response["X-TPDB-Calls"])
+    return post_episode_match(client, "Example Studio", filename)
 
 
 @pytest.mark.django_db

@@ -27,9 +27,10 @@ TRANSIENT_RETRY: dict[str, Any] = {
     "max_retries": 5,
 }
 
-# Embedded default (no Redis): Celery runs tasks eagerly, so run them on one background thread instead of inside
-# the Plex request that queued them. One thread keeps background TPDB traffic serial, like a single worker.
-_embedded_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpdb-task")
+# Embedded default (no Redis): Celery runs tasks eagerly, so run them on background threads instead of inside the
+# Plex request that queued them. Two threads, like the full stack's worker (-c 2): a site's catalog walk is not queued
+# behind hundreds of detail fetches during a first scan; the TPDB bucket's background lane bounds both together.
+_embedded_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tpdb-task")
 
 
 def _run_embedded(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
