@@ -24,7 +24,6 @@ import logging
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from scenes.models import Scene
@@ -96,9 +95,8 @@ def site_year_prefetch(
         wanted = [data for data in result.items if data.date is None or data.date.year == year]
         seen += len(wanted)
         if not is_dry_run:
-            with transaction.atomic():  # one short write per page, never the whole site-year
-                for data in wanted:
-                    scene_upsert_from_tpdb(data=data)
+            for data in wanted:  # one short transaction per scene, as in the walk
+                scene_upsert_from_tpdb(data=data)
         if progress:
             progress(seen, result.meta.total)
         page_no += 1
@@ -116,6 +114,10 @@ class CatalogRun:
 
 def _walk_key(tpdb_site_id: int) -> str:
     return f"site-catalog-walk:{tpdb_site_id}"
+
+
+def _page_key(tpdb_site_id: int) -> str:
+    return f"site-catalog-page:{tpdb_site_id}"
 
 
 def catalog_walk_year(*, tpdb_site_id: int) -> int | None:
@@ -148,9 +150,10 @@ def site_catalog_fetch(
         result = client.get_site_scenes(site.tpdb_numeric_id, page=page_no, per_page=PAGE_SIZE, is_newest_first=True)
         last_page = result.meta.last_page
         if not is_dry_run:
-            with transaction.atomic():  # one short write per page
-                for data in result.items:
-                    scene_upsert_from_tpdb(data=data)
+            # One short transaction per scene (the upsert's own): a page-long one held the rows of shared performers
+            # against concurrent matches, and PostgreSQL broke the deadlocks by failing the walk's page.
+            for data in result.items:
+                scene_upsert_from_tpdb(data=data)
         stored += len(result.items)
         for data in result.items:
             year = data.date.year if data.date else UNDATED_SEASON
@@ -167,8 +170,11 @@ def site_catalog_fetch(
             done |= finished
         if oldest is not None and not is_dry_run:
             cache.set(_walk_key(site.tpdb_numeric_id), oldest, timeout=CATALOG_RUN_TTL_S)
+            cache.set(_page_key(site.tpdb_numeric_id), page_no, timeout=CATALOG_RUN_TTL_S)
         if progress:
             progress(stored, result.meta.total)
+    if page_no > last_page and not is_dry_run:  # the walk is over: nothing to wait for or resume
+        cache.delete_many([_walk_key(site.tpdb_numeric_id), _page_key(site.tpdb_numeric_id)])
     return CatalogRun(stored=stored, next_page=None if page_no > last_page else page_no, walk_year=oldest)
 
 
@@ -235,11 +241,16 @@ def _inline_fetch(site: Site, year: int | None) -> CatalogRun:
 
 
 def site_catalog_continue(*, site: Site, start_page: int, walk_year: int | None) -> tuple[CatalogRun, bool]:
-    """One bounded run of the walk (the task's body); returns the run and whether the walk is over."""
+    """One bounded run of the walk (the task's body); returns the run and whether the walk is over. A run retried after
+    a failure resumes at the page the walk had reached, not at the run's first."""
+    assert site.tpdb_numeric_id is not None
+    reached = cache.get(_page_key(site.tpdb_numeric_id))
+    if isinstance(reached, int) and reached > start_page:
+        start_page, walk_year = reached, catalog_walk_year(tpdb_site_id=site.tpdb_numeric_id) or walk_year
     run = site_catalog_fetch(site=site, start_page=start_page, walk_year=walk_year, max_pages=CATALOG_PAGES_PER_RUN)
     is_over = run.next_page is None
-    if is_over and site.tpdb_numeric_id is not None:
-        cache.delete_many([_queued_key(site), _walk_key(site.tpdb_numeric_id)])
+    if is_over:
+        cache.delete(_queued_key(site))
     return run, is_over
 
 
@@ -247,5 +258,5 @@ def site_catalog_abandon(*, site: Site) -> None:
     """The walk stopped for good (the site is gone upstream): a later trigger may start it again."""
     keys = [_queued_key(site)]
     if site.tpdb_numeric_id is not None:
-        keys.append(_walk_key(site.tpdb_numeric_id))
+        keys += [_walk_key(site.tpdb_numeric_id), _page_key(site.tpdb_numeric_id)]
     cache.delete_many(keys)

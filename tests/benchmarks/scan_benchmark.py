@@ -285,6 +285,8 @@ def main() -> int:
     local = out["local"]
     print(f"matches answered with no TPDB call: {local}/{len(queries)} ({100 * local / max(len(queries), 1):.1f} %)")
     print(f"server log: {logged_errors} error lines, 'database is locked' {log_text.count('database is locked')} times")
+    for line in [line for line in log_text.splitlines() if '"level": "ERROR"' in line][:3]:
+        print(f"            {line[:400]}")
     return 0
 
 
