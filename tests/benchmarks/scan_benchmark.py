@@ -240,7 +240,7 @@ def main() -> int:
                 out = scan(f"http://127.0.0.1:{port}", queries, args.clients)
                 wall = time.perf_counter() - started
                 stats, kinds = fake.stats(), calls_by_kind(fake)
-                settled_s = settle(fake, quiet_s=10.0, max_s=args.settle)
+                settled_s = settle(fake, quiet_s=75.0, max_s=args.settle)  # details follow a minute after their read
                 settled, settled_kinds = fake.stats(), calls_by_kind(fake)
             finally:
                 for proc in procs:

@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 REFRESH_GUARD_S = 3600  # a stale item served again within this window queues no second refresh
+# A thin row served as it is gets its detail this much later: during a first scan the background lane's share goes to
+# the catalog walks that make the next files free, and only then to details (which only Plex's next refresh reads).
+COMPLETION_DELAY_S = 60.0
 COMPLETE_RETRY_S = 600  # a thin row whose completion failed is served as it is for this long before trying again
 
 
@@ -97,7 +100,7 @@ def queue_completion_if_thin(kind: MediaKind[Any], item: StoredMedia) -> None:
     if item.is_complete or item.is_missing_upstream:
         return
     if cache.add(f"refresh-queued:{kind.name}:{item.pk}", 1, timeout=REFRESH_GUARD_S):
-        enqueue(kind.refresh_task, **{kind.refresh_task_arg: item.pk})
+        enqueue(kind.refresh_task, countdown_s=COMPLETION_DELAY_S, **{kind.refresh_task_arg: item.pk})
 
 
 def queue_refresh_if_stale(kind: str, item: StoredMedia, *, ttl_s: float, task: Task[..., Any], **kwargs: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -45,16 +46,22 @@ def submit_embedded(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
     _embedded_pool.submit(_run_embedded, task, kwargs)
 
 
-def _dispatch(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
+def _dispatch(task: Task[..., Any], kwargs: dict[str, Any], countdown_s: float | None = None) -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER and settings.TASKS_IN_BACKGROUND_THREAD:
-        submit_embedded(task, kwargs)
+        if countdown_s:
+            timer = threading.Timer(countdown_s, submit_embedded, args=(task, kwargs))
+            timer.daemon = True
+            timer.start()
+        else:
+            submit_embedded(task, kwargs)
     else:
-        task.apply_async(kwargs=kwargs)
+        task.apply_async(kwargs=kwargs, **({"countdown": countdown_s} if countdown_s else {}))
 
 
-def enqueue(task: Task[..., Any], **kwargs: Any) -> None:
-    """Queue ``task(**kwargs)`` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(partial(_dispatch, task, kwargs))
+def enqueue(task: Task[..., Any], *, countdown_s: float | None = None, **kwargs: Any) -> None:
+    """Queue ``task(**kwargs)`` once the current transaction commits (at once outside one), to run no sooner than
+    ``countdown_s`` later when given."""
+    transaction.on_commit(partial(_dispatch, task, kwargs, countdown_s))
 
 
 @shared_task(name="tpdbprovider.core.tasks.cache_clear_expired", **TRANSIENT_RETRY)
