@@ -54,8 +54,10 @@ def _dispatch(task: Task[..., Any], kwargs: dict[str, Any], countdown_s: float |
             timer.start()
         else:
             submit_embedded(task, kwargs)
+    elif countdown_s:
+        task.apply_async(kwargs=kwargs, countdown=countdown_s)
     else:
-        task.apply_async(kwargs=kwargs, **({"countdown": countdown_s} if countdown_s else {}))
+        task.apply_async(kwargs=kwargs)
 
 
 def enqueue(task: Task[..., Any], *, countdown_s: float | None = None, **kwargs: Any) -> None:
