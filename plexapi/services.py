@@ -22,6 +22,7 @@ from movies.models import Movie
 from movies.selectors import movie_exists
 from plexapi import ratingkeys
 from plexapi.ratingkeys import CollectionLevel, RatingKey
+from scenes.catalog import site_catalog_start
 from scenes.episodes import episode_numbers_ensure, scene_episode_index
 from scenes.items import scene_get_or_fetch
 from scenes.matching import (
@@ -47,6 +48,7 @@ from scenes.selectors import (
 from sites.models import Site
 from sites.selectors import site_get_by_ref, site_is_network, sites_by_pk
 from sites.services import site_get_or_fetch
+from tpdbprovider.core.budget import request_lane
 from tpdbprovider.core.exceptions import ItemNotFoundError, ItemUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -185,6 +187,8 @@ def _metadata_node(*, rating_key: str, provider: Provider, include_children: boo
     key = _parse_for_provider(rating_key, provider)
     if key.kind == "site":
         site = _site_get(key)
+        if include_children:
+            site_catalog_start(site=site, is_inline=True)  # show-first: the newest page now, the rest in the worker
         children = _seasons_of(site) if include_children else None
         first_release = site_first_release(site=site)
         return ShowNode(
@@ -197,12 +201,15 @@ def _metadata_node(*, rating_key: str, provider: Provider, include_children: boo
     if key.kind == "season":
         site = _site_get(key)
         assert key.year is not None
-        episodes = _season_episodes(site, key.year) if include_children else None
+        episodes = None
+        if include_children:
+            site_catalog_start(site=site, year=key.year, is_inline=True)  # show-first: this season now
+            episodes = _season_episodes(site, key.year)
         first_release = site_first_release(site=site, year=key.year)
         return SeasonNode(site=site, year=key.year, first_release=first_release, children=episodes)
     if key.kind == "movie":
         return MovieNode(movie=movie_get_or_fetch(ref=key.value))
-    scene = scene_get_or_fetch(ref=key.value)
+    scene = scene_get_or_fetch(ref=key.value, is_thin_served=True)  # a catalog-stored row: its detail comes later
     if provider == "movie":
         return SceneMovieNode(scene=scene)
     if scene.site is None:
@@ -215,11 +222,13 @@ def children_get(*, rating_key: str, provider: Provider, offset: int, limit: int
     key = _parse_for_provider(rating_key, provider)
     if key.kind == "site":
         site = _site_get(key)
+        site_catalog_start(site=site, is_inline=True)
         seasons = _seasons_of(site)
         return Page(items=list(seasons[offset : offset + limit]), offset=offset, total_size=len(seasons))
     if key.kind == "season":
         site = _site_get(key)
         assert key.year is not None
+        site_catalog_start(site=site, year=key.year, is_inline=True)  # this season now, the rest in the worker
         total = episode_numbers_ensure(site=site, year=key.year)
         scenes = season_scenes(site=site, year=key.year)
         page = scenes_with_credits(scenes.select_related("site"))[offset : offset + limit] if limit else []
@@ -305,18 +314,25 @@ def match_get(*, request: MatchRequest) -> list[Node]:
     matcher = _MATCHERS.get(request.type)
     if matcher is None or request.type not in _PROVIDER_TYPES[provider]:
         return []
-    if (pinned := _match_by_guid(request, provider)) is not None:
-        return _with_collections([pinned])
-    nodes: list[Node] = []
-    seen: set[tuple[str, int, int | None]] = set()
-    for result in matcher(request):
-        if result.identity in seen:
-            continue
-        seen.add(result.identity)
-        score = result.score if request.manual else automatic_score(result.score)
-        node = _match_node(result, score=score, include_children=request.include_children)
-        if node is not None:
-            nodes.append(_fix_match_titled(node) if request.manual else node)
+    with request_lane("manual" if request.manual else "interactive"):  # Fix Match first, then automatic matches
+        if (pinned := _match_by_guid(request, provider)) is not None:
+            return _with_collections([pinned])
+        nodes: list[Node] = []
+        seen: set[tuple[str, int, int | None]] = set()
+        for result in matcher(request):
+            if result.identity in seen:
+                continue
+            seen.add(result.identity)
+            if not request.manual and result.kind in ("show", "season"):
+                # Show-first: Plex will place the show's files against its seasons; fetch them (this season or the
+                # newest page now, the rest of the site in the worker).
+                site, year = result.item if isinstance(result.item, tuple) else (result.item, None)
+                if isinstance(site, Site):
+                    site_catalog_start(site=site, year=year, is_inline=True)
+            score = result.score if request.manual else automatic_score(result.score)
+            node = _match_node(result, score=score, include_children=request.include_children)
+            if node is not None:
+                nodes.append(_fix_match_titled(node) if request.manual else node)
     return _with_collections(nodes)
 
 

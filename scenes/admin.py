@@ -19,7 +19,10 @@ from django.views.decorators.http import require_POST
 
 from movies.admin import LockedFieldsAdmin
 from movies.models import Performer
-from scenes import admin_operations  # noqa: F401  registers the cache admin and the operations pages
+from scenes import (
+    admin_catalog,  # noqa: F401  adds the catalog action to the site admin
+    admin_operations,  # noqa: F401  registers the cache admin and the operations pages
+)
 from scenes.models import (
     MatchDecision,
     MatchPin,

@@ -9,12 +9,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Min, Prefetch, Q, QuerySet
-from django.db.models.functions import ExtractYear
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce, ExtractYear
 
 from movies.models import MediaFields
 from scenes.models import Scene, ScenePerformer
-from sites.models import Site
+from sites.models import Site, SiteYearSync
 from tpdbprovider.matching.ratingkeys import UNDATED_SEASON
 
 
@@ -194,8 +194,19 @@ def media_stale(*, model: type[MediaFields], now: dt.datetime, older_than: dt.ti
     rows = model._default_manager.filter(is_missing_upstream=False)
     if older_than is not None:
         return rows.filter(fetched_at__lt=now - older_than).order_by("fetched_at")
+    incomplete = Q(is_complete=False, fetched_at__lt=now - INCOMPLETE_REFRESH)
+    if model is Scene:
+        # A thin row of a site-year a catalog walk stored is a list item nobody has read: a Plex read queues its detail
+        # (scenes.items), and refreshing a whole 10,000-scene catalog scene by scene would cost 100 times the walk.
+        incomplete &= Q(
+            ~Exists(
+                SiteYearSync.objects.filter(
+                    site_id=OuterRef("site_id"), year=Coalesce(ExtractYear(OuterRef("release_date")), UNDATED_SEASON)
+                )
+            )
+        )
     due = (
-        Q(is_complete=False, fetched_at__lt=now - INCOMPLETE_REFRESH)
+        incomplete
         | Q(release_date__gte=(now - RECENT_RELEASE).date(), fetched_at__lt=now - RECENT_REFRESH)
         | Q(fetched_at__lt=now - COMPLETE_REFRESH)
     )

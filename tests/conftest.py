@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -76,10 +77,9 @@ def _fresh_process_state() -> Iterator[None]:
     response_cache_reset()
 
 
-@pytest.fixture
-def fake_tpdb(settings) -> Iterator[FakeTPDB]:
-    """The in-project fake TPDB on 127.0.0.1 serving tests/fixtures/tpdb; the client is pointed at it."""
-    with FakeTPDB(Catalog.from_fixtures()) as fake:
+def serve_fake_tpdb(settings: Any, catalog: Catalog) -> Iterator[FakeTPDB]:
+    """Run the fake TPDB on ``catalog`` with the client pointed at it (no retries, no rate limit of ours)."""
+    with FakeTPDB(catalog) as fake:
         settings.TPDB_BASE_URL = fake.base_url
         settings.TPDB_API_KEY = fake.token
         settings.TPDB_MAX_RETRIES = 0
@@ -87,3 +87,9 @@ def fake_tpdb(settings) -> Iterator[FakeTPDB]:
         settings.TPDB_RATE_BURST = 1000
         reset_limiter()
         yield fake
+
+
+@pytest.fixture
+def fake_tpdb(settings) -> Iterator[FakeTPDB]:
+    """The in-project fake TPDB on 127.0.0.1 serving tests/fixtures/tpdb; the client is pointed at it."""
+    yield from serve_fake_tpdb(settings, Catalog.from_fixtures())

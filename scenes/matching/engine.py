@@ -16,7 +16,7 @@ from django.db import OperationalError
 from scenes.matching.candidates import Pool, is_deadlock, local_candidates
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, record_decision
 from scenes.matching.pins import pinned
-from scenes.matching.prefetch import is_site_year_fresh, prefetch_site_year
+from scenes.matching.prefetch import is_site_year_fresh, prefetch_after_match, wait_for_catalog
 from scenes.matching.request import MAX_MANUAL_RESULTS, MatchRequest, MatchResult
 from scenes.matching.reuse import reused_decision
 from scenes.matching.rule import decide_scored
@@ -78,6 +78,16 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
         pool.add_stored(item)
 
     decision = _decide(req, parsed, hits, index, pool)
+    # Its candidates may be on their way: a catalog walk of its site is on its year right now.
+    if (
+        not _is_settled_locally(decision, hits)
+        and hits
+        and parsed.dates
+        and wait_for_catalog(tpdb_site_ids={hit.entry.id for hit in hits}, dates=parsed.dates)
+    ):
+        for item in local_candidates(parsed, hits, index):
+            pool.add_stored(item)
+        decision = _decide(req, parsed, hits, index, pool)
     if not _is_settled_locally(decision, hits):
         # A movie-like name (a year, no date) asks the movie search first; either search that settles the answer
         # spares the other one.
@@ -109,12 +119,12 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
     results = [pool.result_for(scored, req) for scored in answers[:MAX_MANUAL_RESULTS]]
     if decision.accepted is not None and not req.manual:
         try:
-            prefetch_site_year(results[0].item)
+            prefetch_after_match(results[0].item)
         except OperationalError as exc:
             if not is_deadlock(exc):
                 raise
             # The prefetch only saves later calls: a deadlock with a concurrent match never costs this answer.
-            logger.warning("Site-year prefetch deadlocked with another writer; skipped")
+            logger.warning("The catalog trigger deadlocked with another writer; skipped")
     return results
 
 

@@ -1,7 +1,7 @@
 """A first scan as a user runs it: corpus files sent to a freshly started service, every setting as shipped.
 
 Usage: .venv/bin/python tests/benchmarks/scan_benchmark.py [--stack embedded|full] [--clients 1] [--corpus DIR]
-       [--sites 20 | --sites 0] [--rate 4] [--limit N]
+       [--sites 20 | --sites 0] [--rate 4] [--limit N] [--settle 120]
 
 What runs (all on 127.0.0.1): the in-project fake TPDB, answering 429 above --rate calls/s; then either the embedded
 default (`manage.py serve` on a fresh SQLite file, no Redis: one process with the task thread and beat) or the full
@@ -9,7 +9,10 @@ stack (gunicorn, one Celery worker, Redis as broker, cache and shared limiter, a
 is synced beforehand: the service's start-up work queues TPDB's site list, as on a user's first start. Each file's
 match is POSTed and what matched is read back (``--clients`` at once, as Plex's scanner does). Prints answers by
 status (5xx, our 429s), TPDB calls per matched file and TPDB's 429s, wall time, p50/p99 match latency, the share of
-matches that needed no TPDB call, and error lines in the server log.
+matches that needed no TPDB call, and error lines in the server log. TPDB's calls are split by kind (searches, catalog
+pages, detail completions, the site list) and set against the physical limit of that scan: the pages of the sites
+involved (100 scenes a page) plus the site list's pages. After the scan it waits (``--settle`` seconds at most) until
+the background work it queued is done, and prints the calls again: what the scan cost, all told.
 """
 
 from __future__ import annotations
@@ -39,6 +42,46 @@ from tests.benchmarks.match_benchmark import DEFAULT_CORPUS, load_queries  # noq
 from tests.fake_tpdb import Catalog, FakeTPDB  # noqa: E402
 
 REDIS_URL = os.environ.get("SCAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+PAGE_SIZE = 100  # scenes per catalog page (scenes.catalog.PAGE_SIZE)
+
+
+def physical_limit(corpus: Path, queries: list[dict[str, Any]]) -> tuple[int, int, int]:
+    """(sites involved, their catalog pages, site-list pages): the fewest calls that store every scene they have."""
+    with gzip.open(corpus / "catalog.json.gz", "rt", encoding="utf-8") as fh:
+        raw = json.load(fh)
+    scene_site = {s["id"]: s["site_id"] for s in raw["scenes"]}
+    per_site = collections.Counter(scene_site.values())
+    involved = {scene_site.get(q["gold"][0].removeprefix("tpdb-scene-")) for q in queries if q["gold"]} - {None}
+    pages = sum(-(-per_site[site] // PAGE_SIZE) for site in involved)
+    return len(involved), pages, -(-len(raw.get("sites", ())) // PAGE_SIZE)
+
+
+def calls_by_kind(fake: FakeTPDB) -> collections.Counter[str]:
+    kinds: collections.Counter[str] = collections.Counter()
+    for record in fake.requests:
+        if record.path == "/scenes" and "site_id=" in record.query:
+            kinds["catalog pages"] += 1
+        elif record.path in ("/scenes", "/movies", "/jav"):
+            kinds["searches"] += 1
+        elif record.path.startswith(("/scenes/", "/movies/", "/jav/")):
+            kinds["details"] += 1
+        elif record.path.startswith("/sites"):
+            kinds["sites"] += 1
+        else:
+            kinds["other"] += 1
+    return kinds
+
+
+def settle(fake: FakeTPDB, quiet_s: float, max_s: float) -> float:
+    """Wait until TPDB has heard nothing for ``quiet_s`` (the queued background work is done), ``max_s`` at most."""
+    started = time.monotonic()
+    last, last_change = fake.stats()["received"], time.monotonic()
+    while time.monotonic() - started < max_s and time.monotonic() - last_change < quiet_s:
+        time.sleep(0.5)
+        now = fake.stats()["received"]
+        if now != last:
+            last, last_change = now, time.monotonic()
+    return time.monotonic() - started
 
 
 def library_queries(corpus: Path, top_sites: int) -> list[dict[str, Any]]:
@@ -171,6 +214,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--clients", type=int, default=1, help="requests Plex sends at once")
     parser.add_argument("--stack", choices=("embedded", "full"), default="full")
+    parser.add_argument("--settle", type=float, default=120.0, help="most seconds to wait for background work after")
     args = parser.parse_args()
 
     queries = (library_queries(args.corpus, args.sites) if args.sites else load_queries(args.corpus))[: args.limit]
@@ -194,9 +238,10 @@ def main() -> int:
                     procs.append(subprocess.Popen([*worker, "-c", "2"], cwd=ROOT, env=env, stdout=log, stderr=log))
                 wait_for(f"http://127.0.0.1:{port}/health")
                 out = scan(f"http://127.0.0.1:{port}", queries, args.clients)
-                time.sleep(2)  # let the worker finish what the last matches queued
                 wall = time.perf_counter() - started
-                stats = fake.stats()
+                stats, kinds = fake.stats(), calls_by_kind(fake)
+                settled_s = settle(fake, quiet_s=75.0, max_s=args.settle)  # details follow a minute after their read
+                settled, settled_kinds = fake.stats(), calls_by_kind(fake)
             finally:
                 for proc in procs:
                     proc.terminate()
@@ -208,20 +253,40 @@ def main() -> int:
     server_errors = sum(n for status, n in statuses.items() if status >= 500)
     logged_errors = sum(1 for line in log_text.splitlines() if '"level": "ERROR"' in line or "Traceback" in line)
     matched = out["matched"]
+    sites, pages, site_pages = physical_limit(args.corpus, queries)
+    with_gold = sum(1 for q in queries if q["gold"])
     print(f"stack {args.stack}, {args.clients} client(s) at once, fake TPDB 429s above {args.rate:g} calls/s")
-    print(f"files {len(queries)}; matched {matched}, right {out['right']}")
-    print(f"answers by status: {dict(sorted(statuses.items()))}; 5xx {server_errors}, 429 (ours) {statuses[429]}")
-    print(f"TPDB calls: {stats['received']} in total, {out['calls']} inside Plex requests; ")
     print(
-        f"            {stats['received'] / max(matched, 1):.2f} per matched file; 429s from TPDB {stats['rate_limited']}"
+        f"files {len(queries)}; matched {matched}, right {out['right']}; recall {out['right'] / max(with_gold, 1):.3f}"
+    )
+    print(f"answers by status: {dict(sorted(statuses.items()))}; 5xx {server_errors}, 429 (ours) {statuses[429]}")
+    print(
+        f"TPDB calls during the scan: {stats['received']} ({out['calls']} inside Plex requests), "
+        f"{stats['received'] / max(matched, 1):.2f} per matched file; 429s from TPDB {stats['rate_limited']}"
+    )
+    print(f"            by kind: {dict(sorted(kinds.items()))}")
+    print(
+        f"TPDB calls all told (background settled {settled_s:.0f} s later): {settled['received']}, "
+        f"{settled['received'] / max(matched, 1):.2f} per matched file; 429s from TPDB {settled['rate_limited']}"
+    )
+    print(f"            by kind: {dict(sorted(settled_kinds.items()))}")
+    print(
+        f"physical limit: {sites} sites, {pages} catalog pages + {site_pages} site-list pages = {pages + site_pages} "
+        f"calls, {(pages + site_pages) / max(matched, 1):.2f} per matched file"
     )
     print(
         f"wall {wall:.1f} s; match latency p50 {statistics.median(latencies):.0f} ms, "
         f"p99 {latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]:.0f} ms"
     )
+    print(
+        f"            slowest: {', '.join(f'{ms / 1000:.1f}' for ms in latencies[-5:])} s; over 10 s: "
+        f"{sum(ms > 10_000 for ms in latencies)}"
+    )
     local = out["local"]
     print(f"matches answered with no TPDB call: {local}/{len(queries)} ({100 * local / max(len(queries), 1):.1f} %)")
     print(f"server log: {logged_errors} error lines, 'database is locked' {log_text.count('database is locked')} times")
+    for line in [line for line in log_text.splitlines() if '"level": "ERROR"' in line][:3]:
+        print(f"            {line[:400]}")
     return 0
 
 

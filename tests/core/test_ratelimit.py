@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
+from collections import Counter
 
 import pytest
 
@@ -12,13 +14,35 @@ from tpdbprovider.core.ratelimit import (
     InProcessTokenBucket,
     RateLimitTimeout,
     RedisTokenBucket,
+    TokenBucket,
     get_limiter,
     reset_limiter,
 )
 
 
-def bucket(clock: FakeClock, *, rate: float = 2.0, burst: int = 5, reserve: int = 0) -> InProcessTokenBucket:
-    return InProcessTokenBucket(rate=rate, burst=burst, reserve=reserve, clock=clock, sleep=clock.sleep)
+def bucket(
+    clock: FakeClock, *, rate: float = 2.0, burst: int = 5, reserve: int = 0, share: float = 0.0
+) -> InProcessTokenBucket:
+    return InProcessTokenBucket(rate=rate, burst=burst, reserve=reserve, share=share, clock=clock, sleep=clock.sleep)
+
+
+def attempt(limiter: TokenBucket, lane: str) -> bool:
+    """One poll of a caller that keeps waiting (it marks its lane as waiting when it gets nothing)."""
+    try:
+        limiter.acquire(lane=lane, max_wait_s=0.0)
+    except RateLimitTimeout:
+        return False
+    return True
+
+
+def contend(limiter: TokenBucket, clock: FakeClock, lanes: list[str], seconds: float) -> Counter[str]:
+    """Every lane in ``lanes`` polls every 10 ms for ``seconds`` in that order (the first polls first); tokens each got."""
+    taken: Counter[str] = Counter()
+    for _ in range(round(seconds / 0.01)):
+        for lane in lanes:
+            taken[lane] += attempt(limiter, lane)
+        clock.now += 0.01
+    return taken
 
 
 def test_a_full_bucket_serves_the_burst_without_waiting():
@@ -108,6 +132,70 @@ def test_the_reserve_never_starves_a_small_bucket():
     assert limiter.try_acquire(lane="background") is True
 
 
+def test_a_busy_interactive_lane_starves_the_background_without_a_share():
+    clock = FakeClock(start=500.0)
+    limiter = bucket(clock, rate=2.0, burst=5, reserve=2, share=0.0)
+
+    taken = contend(limiter, clock, ["interactive", "interactive", "background"], seconds=60)
+
+    assert taken["background"] <= 3  # what the full bucket held at the start, nothing after
+
+
+def test_the_background_share_is_guaranteed_while_interactive_calls_keep_the_bucket_empty():
+    clock = FakeClock(start=500.0)
+    limiter = bucket(clock, rate=2.0, burst=5, reserve=2, share=0.25)
+
+    # Interactive callers poll first every time: the worst order for the background lane.
+    taken = contend(limiter, clock, ["interactive", "read", "manual", "background"], seconds=60)
+
+    assert taken["background"] >= 0.25 * 2.0 * 60 - 1
+    assert taken.total() <= 2.0 * 60 + 5
+    assert taken["background"] <= 0.25 * 2.0 * 60 + 5  # a share, not the bucket
+
+
+def test_higher_lanes_get_the_next_token_whoever_polls_first():
+    clock = FakeClock(start=500.0)
+    limiter = bucket(clock, rate=2.0, burst=5)
+
+    taken = contend(limiter, clock, ["read", "interactive", "manual"], seconds=30)
+
+    # After the burst every token goes to Fix Match (manual), though reads and automatic matches poll before it.
+    assert taken["manual"] >= 2.0 * 30 - 1
+    assert taken["read"] + taken["interactive"] <= 5
+
+
+def test_automatic_matches_go_before_metadata_reads():
+    clock = FakeClock(start=500.0)
+    limiter = bucket(clock, rate=2.0, burst=5)
+
+    taken = contend(limiter, clock, ["read", "interactive"], seconds=30)
+
+    assert taken["interactive"] >= 2.0 * 30 - 1
+    assert taken["read"] <= 5
+
+
+def test_an_owed_background_token_needs_no_reserve():
+    clock = FakeClock(start=500.0)
+    limiter = bucket(clock, rate=1.0, burst=5, reserve=2, share=0.5)
+    for _ in range(5):
+        limiter.acquire()
+
+    waited = limiter.acquire(lane="background")
+
+    assert waited == pytest.approx(1.0, abs=0.3)  # one refill interval, not the three a reserve of 2 would cost
+
+
+def test_a_waiter_that_gave_up_stops_holding_tokens():
+    clock = FakeClock(start=500.0)
+    limiter = bucket(clock, rate=2.0, burst=5)
+    for _ in range(5):
+        limiter.acquire()
+    assert attempt(limiter, "manual") is False  # marks Fix Match as waiting, then gives up
+    clock.now += 2.0
+
+    assert limiter.try_acquire(lane="read") is True
+
+
 def test_block_for_empties_the_bucket_until_the_deadline():
     clock = FakeClock(start=500.0)
     limiter = bucket(clock, rate=2.0, burst=5)
@@ -168,6 +256,49 @@ def test_redis_bucket_math_lanes_and_block(redis_url):
     with pytest.raises(RateLimitTimeout) as caught:
         limiter.acquire(max_wait_s=5.0)
     assert caught.value.wait_s == pytest.approx(31.0, abs=0.5)
+
+
+@pytest.mark.redis
+def test_redis_bucket_guarantees_the_background_share_across_callers(redis_url):
+    rate, burst, seconds = 20.0, 2, 3.0
+    limiter = RedisTokenBucket(url=redis_url, rate=rate, burst=burst, reserve=2, share=0.25, namespace="test-share")
+    limiter._redis.delete(limiter.key)
+    taken: Counter[str] = Counter()
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def caller(lane: str) -> None:
+        while True:
+            try:
+                limiter.acquire(lane=lane, max_wait_s=max(deadline - time.monotonic(), 0.0))
+            except RateLimitTimeout:
+                return
+            with lock:
+                taken[lane] += 1
+
+    threads = [threading.Thread(target=caller, args=(lane,)) for lane in ("interactive",) * 3 + ("background",)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert taken.total() <= rate * seconds + burst + 1
+    assert taken["background"] >= 0.25 * rate * seconds * 0.7  # its share, within scheduling slack
+    assert taken["interactive"] >= 0.5 * rate * seconds
+
+
+@pytest.mark.redis
+def test_redis_bucket_gives_a_higher_lane_the_next_token(redis_url):
+    limiter = RedisTokenBucket(url=redis_url, rate=2.0, burst=3, namespace="test-priority")
+    limiter._redis.delete(limiter.key)
+    for _ in range(3):
+        limiter.acquire()
+
+    assert attempt(limiter, "manual") is False  # Fix Match is now waiting (for WAITER_TTL_S)
+    time.sleep(0.6)  # one token refills
+
+    assert limiter.try_acquire(lane="read") is False  # kept for the waiting Fix Match
+    assert limiter.try_acquire(lane="manual") is True
 
 
 @pytest.mark.redis

@@ -62,3 +62,17 @@ def test_the_middleware_opens_one_budget_of_tpdb_web_budget_s_per_request(settin
     assert seen[1] is not None and seen[1] < seen[0]
     assert remaining_budget_s() is None
     assert "tpdbprovider.core.budget.RequestBudgetMiddleware" in settings.MIDDLEWARE
+
+
+def test_a_web_request_names_its_limiter_lane_for_the_clients_it_creates():
+    from tpdbprovider.core.budget import _lane_of, request_lane
+    from tpdbprovider.tpdb.client import tpdb_client
+
+    assert _lane_of("/tv/library/metadata/tpdb-scene-x") == "read"
+    assert _lane_of("/tv/library/metadata/tpdb-season-x-2024/children") == "read"
+    assert _lane_of("/movie/library/metadata/matches") == "interactive"
+    assert _lane_of("/admin/sites/site/") == "interactive"
+    assert tpdb_client().lane == "interactive"  # outside a request
+    with request_lane("manual"):
+        assert tpdb_client().lane == "manual"  # a Fix Match takes the first tokens
+        assert tpdb_client(lane="background").lane == "background"  # an explicit background client stays there

@@ -3,7 +3,8 @@
 The domain services (``sites.services.site_get_or_fetch``, ``movies.items.movie_get_or_fetch``,
 ``scenes.items.scene_get_or_fetch``) look their row up and hand the fetch to ``fetch_and_store``, which remembers the
 metadata source's 404s, caps what one client address may spend on items we do not store, and turns upstream failures
-into core exceptions. ``complete_if_thin`` and ``queue_refresh_if_stale`` are the two rules for a row already stored.
+into core exceptions. ``complete_if_thin`` (or ``queue_completion_if_thin``) and ``queue_refresh_if_stale`` are the
+rules for a row already stored.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 REFRESH_GUARD_S = 3600  # a stale item served again within this window queues no second refresh
+# A thin row served as it is gets its detail this much later: during a first scan the background lane's share goes to
+# the catalog walks that make the next files free, and only then to details (which only Plex's next refresh reads).
+COMPLETION_DELAY_S = 60.0
 COMPLETE_RETRY_S = 600  # a thin row whose completion failed is served as it is for this long before trying again
 
 
@@ -89,6 +93,14 @@ def complete_if_thin(kind: str, item: StoredMedia, fetch: Callable[[], object]) 
     except (ItemNotFoundError, ItemUnavailableError):
         return False
     return True
+
+
+def queue_completion_if_thin(kind: MediaKind[Any], item: StoredMedia) -> None:
+    """Queue the detail fetch of a thin row once (at most once per REFRESH_GUARD_S), serving it as it is meanwhile."""
+    if item.is_complete or item.is_missing_upstream:
+        return
+    if cache.add(f"refresh-queued:{kind.name}:{item.pk}", 1, timeout=REFRESH_GUARD_S):
+        enqueue(kind.refresh_task, countdown_s=COMPLETION_DELAY_S, **{kind.refresh_task_arg: item.pk})
 
 
 def queue_refresh_if_stale(kind: str, item: StoredMedia, *, ttl_s: float, task: Task[..., Any], **kwargs: Any) -> None:
@@ -150,11 +162,24 @@ class MediaKind(Generic[M]):
     ttl_setting: str  # how old a stored row may get before a refresh is queued (a CACHE_TTL_* setting's name)
 
 
-def media_get_or_fetch(kind: MediaKind[M], *, ref: str, is_uuid: bool, is_forced: bool, lane: str) -> M:
+def media_get_or_fetch(
+    kind: MediaKind[M],
+    *,
+    ref: str,
+    is_uuid: bool,
+    is_forced: bool,
+    lane: str,
+    serve_thin: Callable[[M], bool] | None = None,
+) -> M:
     """The row ``ref`` (a TPDB uuid, or a slug) names. A stored row is served as it is, except that a thin one (stored
-    from a search) is completed on its first read and a stale one queues one background refresh; ``is_forced``
-    fetches even a stored row. Raises ItemNotFoundError and ItemUnavailableError."""
+    from a search) is completed on its first read (unless ``serve_thin(row)``: then it is served thin and its
+    completion queued in the background) and a stale one queues one background refresh; ``is_forced`` fetches even a
+    stored row. Raises ItemNotFoundError and ItemUnavailableError."""
     found = kind.find(tpdb_id=ref) if is_uuid else kind.find(slug=ref)
+    is_thin = found is not None and not cast(StoredMedia, found).is_complete
+    if found is not None and not is_forced and is_thin and serve_thin is not None and serve_thin(found):
+        queue_completion_if_thin(kind, cast(StoredMedia, found))
+        return found
     if found is not None and not is_forced:
         if complete_if_thin(kind.name, cast(StoredMedia, found), lambda: kind.fetch(ref=ref, lane=lane)):
             found = kind.find(tpdb_id=cast(StoredMedia, found).tpdb_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -27,9 +28,10 @@ TRANSIENT_RETRY: dict[str, Any] = {
     "max_retries": 5,
 }
 
-# Embedded default (no Redis): Celery runs tasks eagerly, so run them on one background thread instead of inside
-# the Plex request that queued them. One thread keeps background TPDB traffic serial, like a single worker.
-_embedded_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tpdb-task")
+# Embedded default (no Redis): Celery runs tasks eagerly, so run them on background threads instead of inside the
+# Plex request that queued them. Two threads, like the full stack's worker (-c 2): a site's catalog walk is not queued
+# behind hundreds of detail fetches during a first scan; the TPDB bucket's background lane bounds both together.
+_embedded_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tpdb-task")
 
 
 def _run_embedded(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
@@ -44,16 +46,24 @@ def submit_embedded(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
     _embedded_pool.submit(_run_embedded, task, kwargs)
 
 
-def _dispatch(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
+def _dispatch(task: Task[..., Any], kwargs: dict[str, Any], countdown_s: float | None = None) -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER and settings.TASKS_IN_BACKGROUND_THREAD:
-        submit_embedded(task, kwargs)
+        if countdown_s:
+            timer = threading.Timer(countdown_s, submit_embedded, args=(task, kwargs))
+            timer.daemon = True
+            timer.start()
+        else:
+            submit_embedded(task, kwargs)
+    elif countdown_s:
+        task.apply_async(kwargs=kwargs, countdown=countdown_s)
     else:
         task.apply_async(kwargs=kwargs)
 
 
-def enqueue(task: Task[..., Any], **kwargs: Any) -> None:
-    """Queue ``task(**kwargs)`` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(partial(_dispatch, task, kwargs))
+def enqueue(task: Task[..., Any], *, countdown_s: float | None = None, **kwargs: Any) -> None:
+    """Queue ``task(**kwargs)`` once the current transaction commits (at once outside one), to run no sooner than
+    ``countdown_s`` later when given."""
+    transaction.on_commit(partial(_dispatch, task, kwargs, countdown_s))
 
 
 @shared_task(name="tpdbprovider.core.tasks.cache_clear_expired", **TRANSIENT_RETRY)

@@ -127,6 +127,8 @@ TPDB_BASE_URL = env_url("TPDB_BASE_URL", "https://api.theporndb.net")
 TPDB_RATE_LIMIT = env_float("TPDB_RATE_LIMIT", 2.0, minimum=0.0, exclusive=True)  # requests per second
 TPDB_RATE_BURST = env_int("TPDB_RATE_BURST", 5, minimum=1)
 TPDB_BACKGROUND_RESERVE = env_int("TPDB_BACKGROUND_RESERVE", 2, minimum=0)  # tokens kept for interactive calls
+# Share of TPDB_RATE_LIMIT the background lane (catalog fetches, refreshes) is guaranteed while Plex keeps it busy.
+TPDB_BACKGROUND_SHARE = min(env_float("TPDB_BACKGROUND_SHARE", 0.5, minimum=0.0), 1.0)
 TPDB_CONNECT_TIMEOUT_S = env_float("TPDB_CONNECT_TIMEOUT_S", 3.05, minimum=0.0, exclusive=True)
 TPDB_READ_TIMEOUT_S = env_float("TPDB_READ_TIMEOUT_S", 10.0, minimum=0.0, exclusive=True)
 TPDB_MAX_RETRIES = env_int("TPDB_MAX_RETRIES", 3, minimum=0, maximum=10)

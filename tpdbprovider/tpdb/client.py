@@ -22,7 +22,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from tpdbprovider.core.breaker import CircuitBreaker, get_breaker
-from tpdbprovider.core.budget import remaining_budget_s
+from tpdbprovider.core.budget import current_request_lane, remaining_budget_s
 from tpdbprovider.core.logging import count_tpdb_ask, count_tpdb_call
 from tpdbprovider.core.ratelimit import LANES, RateLimitTimeout, TokenBucket, get_limiter
 from tpdbprovider.core.redisconn import RedisUnavailableError
@@ -157,13 +157,16 @@ class TPDBClient:
         return usable_or_raise(TPDBScene.from_json(self._detail(path, {"hashType": hash_type})), path=path)
 
     def get_site_scenes(
-        self, site_id: int, page: int = 1, per_page: int = 100, year: int | None = None
+        self, site_id: int, page: int = 1, per_page: int = 100, year: int | None = None, is_newest_first: bool = False
     ) -> TPDBPage[TPDBScene]:
-        """A site's scenes via ``/scenes?site_id=`` (tpdb-api.md §2.5); ``year`` sends ``year`` plus a date floor."""
+        """A site's scenes via ``/scenes?site_id=`` (tpdb-api.md §2.5); ``year`` sends ``year`` plus a date floor;
+        ``is_newest_first`` orders them by release date, newest first (``orderBy=recently_released``, §2.1)."""
         # Reference: https://api.theporndb.net/docs#scenes-GETscenes
         params: dict[str, Any] = {"site_id": site_id, "page": page, "per_page": per_page}
         if year is not None:
             params.update({"year": year, "date": f"{year:04d}-01-01", "date_operation": ">="})
+        if is_newest_first:
+            params["orderBy"] = "recently_released"
         return self._page("/scenes", params, TPDBScene.from_json)
 
     # --- sites ----------------------------------------------------------------------------------------------------
@@ -358,7 +361,10 @@ def _iso(value: dt.date | str | None) -> str | None:
 
 
 def tpdb_client(*, lane: str = "interactive", budget_s: float | None = None) -> TPDBClient:
-    """A client for one unit of work. lane: "interactive" (Plex, admin) or "background" (Celery, commands)."""
+    """A client for one unit of work. lane: "interactive" (Plex, admin; inside a web request, that request's own lane:
+    ``manual``, ``interactive`` or ``read``) or "background" (Celery, commands)."""
+    if lane == "interactive":
+        lane = current_request_lane() or lane
     if budget_s is None and lane == "interactive":
         budget_s = remaining_budget_s()  # what is left of this web request's one budget
     if budget_s is None:
