@@ -16,6 +16,7 @@ from movies.services import movie_upsert_from_tpdb
 from scenes.matching.request import MatchRequest, MatchResult, kind_for
 from scenes.models import Scene, ScenePerformer
 from scenes.services import scene_upsert_from_tpdb
+from tpdbprovider.core.db import is_deadlock
 from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, ScoredCandidate, candidate_codes
 from tpdbprovider.matching.parser import ParsedScene
 from tpdbprovider.matching.ratingkeys import movie_key, scene_key
@@ -65,13 +66,6 @@ class Pool:
                 item = _upsert_once_deadlock_free(data, is_scene=is_scene)
             self.stored[key] = item
         return MatchResult(item, kind_for(item, req), scored.confidence)
-
-
-def is_deadlock(exc: OperationalError) -> bool:
-    """True for PostgreSQL's deadlock (SQLSTATE 40P01): the database chose this transaction to roll back, so it can
-    simply run again."""
-    cause = exc.__cause__
-    return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) == "40P01"
 
 
 def _upsert_once_deadlock_free(data: TPDBScene, *, is_scene: bool) -> Scene | Movie:

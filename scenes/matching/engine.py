@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from django.db import OperationalError
 
-from scenes.matching.candidates import Pool, is_deadlock, local_candidates
+from scenes.matching.candidates import Pool, local_candidates
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, record_decision
 from scenes.matching.pins import pinned
 from scenes.matching.prefetch import is_site_year_fresh, prefetch_after_match, wait_for_catalog
@@ -24,6 +24,7 @@ from scenes.matching.search import fetch_candidates, learn_sites
 from scenes.matching.shows import match_numbered_episode
 from sites.selectors import site_list_synced_at
 from sites.services import site_index_get, site_list_sync_queue_if_due
+from tpdbprovider.core.db import is_deadlock
 from tpdbprovider.matching.matcher import Decision, rank, resolve_sites, search_site_key
 from tpdbprovider.matching.parser import MatchInput, ParsedScene, parse_request
 from tpdbprovider.matching.sites import SiteHit, SiteIndex

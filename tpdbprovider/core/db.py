@@ -3,7 +3,9 @@
 Upserts look a row up, then insert it when it is missing. Two writers can both miss it: on PostgreSQL the second
 insert then fails on the unique constraint, on SQLite the second writer waits for the first (``BEGIN IMMEDIATE``)
 and only a write outside a transaction can collide. ``retry_on_conflict`` runs the upsert again in a fresh savepoint,
-where it finds the row the other writer committed and updates it instead.
+where it finds the row the other writer committed and updates it instead. The same holds when PostgreSQL picks the
+upsert as a deadlock victim (two writers locking a site and its scenes in opposite orders): its savepoint is rolled
+back, which frees its locks, the other writer goes on, and the upsert runs again.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +24,16 @@ T = TypeVar("T")
 ATTEMPTS = 3
 
 
+def is_deadlock(exc: OperationalError) -> bool:
+    """True for PostgreSQL's deadlock (SQLSTATE 40P01): the database chose this statement's transaction (or savepoint)
+    to roll back, so it can simply run again."""
+    cause = exc.__cause__
+    return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) == "40P01"
+
+
 def retry_on_conflict(func: Callable[P, T]) -> Callable[P, T]:
-    """Run ``func`` in a savepoint (a transaction when none is open); on a unique-constraint race run it again.
+    """Run ``func`` in a savepoint (a transaction when none is open); on a unique-constraint race or a deadlock run it
+    again.
 
     ``func`` must be an upsert, safe to repeat: on the next attempt it sees the row the other writer stored. A third
     conflict is a real one (not a race) and is raised.
@@ -39,6 +49,10 @@ def retry_on_conflict(func: Callable[P, T]) -> Callable[P, T]:
                 if attempt == ATTEMPTS:
                     raise
                 logger.info("%s lost an insert race (attempt %s); retrying", func.__qualname__, attempt)
+            except OperationalError as exc:
+                if attempt == ATTEMPTS or not is_deadlock(exc):
+                    raise
+                logger.info("%s was a deadlock victim (attempt %s); retrying", func.__qualname__, attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
     return wrapper
