@@ -313,3 +313,23 @@ def test_a_season_partly_stored_by_the_walk_is_fetched_whole_by_its_read(client,
     assert response.status_code == 200
     assert response.json()["MediaContainer"]["totalSize"] == YEARS[2022]  # not the 20 the walk had reached
     assert 2022 in _years(site)
+
+
+@pytest.mark.django_db
+def test_a_slow_first_page_leaves_the_rest_of_the_show_to_the_worker_from_where_it_stopped(
+    client, catalog_tpdb, django_capture_on_commit_callbacks, settings
+):
+    settings.TPDB_WEB_BUDGET_S = 6.0
+    site = _stored_site()
+    catalog_tpdb.set_faults(latency_s=3.5, path_prefix="/scenes", times=1)  # page 1 spends over half the budget
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(
+            MATCH, {"type": 2, "title": "Catalog Studio", "includeChildren": 1}, content_type="application/json"
+        )
+    assert response.status_code == 200
+    assert _walk_calls(catalog_tpdb) == 1  # no second page started with less than half the budget left
+    assert len(queued) == 1
+    queued[0]()
+    pages = [r.query for r in catalog_tpdb.requests if r.path == "/scenes" and f"site_id={SITE_ID}" in r.query]
+    assert ["&page=1&" in q for q in pages] == [True, False, False]  # the worker went on at page 2, not 1 again
+    assert _years(site) == {2024, 2023, 2022, UNDATED_SEASON}
