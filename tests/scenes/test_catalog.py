@@ -281,3 +281,55 @@ def test_the_site_admin_action_walks_even_a_fresh_catalog(
     assert response.status_code == 200
     assert "Queued the catalog of 1 site" in response.content.decode()
     assert _walk_calls(catalog_tpdb) == 6  # the walk above, then the admin's
+
+
+@pytest.mark.django_db
+def test_a_show_match_lists_every_season_of_a_small_site_before_the_worker_runs(
+    client, catalog_tpdb, django_capture_on_commit_callbacks, settings
+):
+    settings.TPDB_WEB_BUDGET_S = 120.0  # storing a page takes seconds on a loaded machine; the pages are under test
+    site = _stored_site()
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(
+            MATCH, {"type": 2, "title": "Catalog Studio", "includeChildren": 1}, content_type="application/json"
+        )
+        seasons = client.get(f"/tv/library/metadata/tpdb-site-{site.slug}/children").json()["MediaContainer"]
+    assert response.status_code == 200
+    assert _walk_calls(catalog_tpdb) == 3  # the site's three pages, in the request
+    assert not queued  # nothing left for the worker
+    assert {s["index"] for s in seasons["Metadata"]} == {2024, 2023, 2022, UNDATED_SEASON}
+    assert _years(site) == {2024, 2023, 2022, UNDATED_SEASON}
+
+
+@pytest.mark.django_db
+def test_a_season_partly_stored_by_the_walk_is_fetched_whole_by_its_read(client, catalog_tpdb, settings):
+    settings.TPDB_WEB_BUDGET_S = 120.0
+    site = _stored_site()
+    site_catalog_fetch(site=site, start_page=2, max_pages=1)  # 2023 whole, the newest 20 of 2022's 40
+    assert Scene.objects.filter(site=site, release_date__year=2022).count() == 20
+    assert 2022 not in _years(site)
+
+    response = client.get(f"/tv/library/metadata/{season_key(site.slug, 2022)}/children")
+    assert response.status_code == 200
+    assert response.json()["MediaContainer"]["totalSize"] == YEARS[2022]  # not the 20 the walk had reached
+    assert 2022 in _years(site)
+
+
+@pytest.mark.django_db
+def test_a_slow_first_page_leaves_the_rest_of_the_show_to_the_worker_from_where_it_stopped(
+    client, catalog_tpdb, django_capture_on_commit_callbacks, settings
+):
+    settings.TPDB_WEB_BUDGET_S = 6.0
+    site = _stored_site()
+    catalog_tpdb.set_faults(latency_s=3.5, path_prefix="/scenes", times=1)  # page 1 spends over half the budget
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(
+            MATCH, {"type": 2, "title": "Catalog Studio", "includeChildren": 1}, content_type="application/json"
+        )
+    assert response.status_code == 200
+    assert _walk_calls(catalog_tpdb) == 1  # no second page started with less than half the budget left
+    assert len(queued) == 1
+    queued[0]()
+    pages = [r.query for r in catalog_tpdb.requests if r.path == "/scenes" and f"site_id={SITE_ID}" in r.query]
+    assert ["&page=1&" in q for q in pages] == [True, False, False]  # the worker went on at page 2, not 1 again
+    assert _years(site) == {2024, 2023, 2022, UNDATED_SEASON}
