@@ -188,7 +188,7 @@ def _metadata_node(*, rating_key: str, provider: Provider, include_children: boo
     if key.kind == "site":
         site = _site_get(key)
         if include_children:
-            site_catalog_start(site=site, is_inline=True)  # show-first: the newest pages now, the rest in the worker
+            site_catalog_start(site=site, is_inline=True)  # show-first: the newest page now, the rest in the worker
         children = _seasons_of(site) if include_children else None
         first_release = site_first_release(site=site)
         return ShowNode(
@@ -325,7 +325,7 @@ def match_get(*, request: MatchRequest) -> list[Node]:
             seen.add(result.identity)
             if not request.manual and result.kind in ("show", "season"):
                 # Show-first: Plex will place the show's files against its seasons; fetch them (this season or the
-                # newest pages now, the rest of the site in the worker).
+                # newest page now, the rest of the site in the worker).
                 site, year = result.item if isinstance(result.item, tuple) else (result.item, None)
                 if isinstance(site, Site):
                     site_catalog_start(site=site, year=year, is_inline=True)

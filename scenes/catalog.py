@@ -30,7 +30,6 @@ from scenes.models import Scene
 from scenes.services import scene_upsert_from_tpdb
 from sites.models import Site, SiteYearSync
 from sites.services import ProgressFn
-from tpdbprovider.core.budget import remaining_budget_s
 from tpdbprovider.matching.ratingkeys import UNDATED_SEASON
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBError
@@ -41,9 +40,7 @@ logger = logging.getLogger(__name__)
 CATALOG_FRESH = datetime.timedelta(days=7)
 PAGE_SIZE = 100
 CATALOG_PAGES_PER_RUN = 10  # one background task run: then it queues itself, so other jobs interleave
-# A show or season read fetches at most this many pages itself (a season: of its year; a show: the newest, so a site
-# of up to 300 scenes is listed whole at once); the walk brings the rest.
-INLINE_PAGES = 3
+INLINE_SEASON_PAGES = 3  # a season read fetches at most this much of its year itself; the walk brings the rest
 CATALOG_RUN_TTL_S = 3600  # how long "a walk is under way" is believed without news (a worker died mid-walk)
 
 
@@ -190,8 +187,9 @@ def site_catalog_start(
 ) -> bool:
     """Make sure the site's whole catalog is on its way: queue the walk unless it is fresh or already queued.
 
-    With ``is_inline`` (a Plex read that needs the site now), a season ``year`` not complete yet is fetched first, in
-    this request and within its TPDB budget (the walk's first ``INLINE_PAGES`` pages when no year is named). ``is_forced`` (an admin asking) walks even a fresh catalog. Returns True when it queued the walk. At most
+    With ``is_inline`` (a Plex read that needs the site now), a season ``year`` with no scene stored is fetched first,
+    in this request and within its TPDB budget (the walk's first page when no year is named and the site has no scene
+    stored). ``is_forced`` (an admin asking) walks even a fresh catalog. Returns True when it queued the walk. At most
     two queries when there is nothing to do."""
     from scenes.tasks import site_catalog_fetch_task  # the task module imports this one
     from tpdbprovider.core.tasks import enqueue
@@ -217,43 +215,29 @@ def site_catalog_start(
 
 
 def _inline_fetch(site: Site, year: int | None) -> CatalogRun:
-    """What a request fetches itself, at most ``INLINE_PAGES`` pages: a season that is not complete (fresh) yet, even
-    when some of its scenes are stored (a walk's page or a match stored them, and Plex places the season's files
-    against that one listing), or the walk's first pages for a show. Returns where the background walk starts
-    (``next_page`` None: nothing left)."""
+    """What a request fetches itself: a season with no scene stored (a few pages at most), or the walk's first page
+    for a site with no scene stored. Returns where the background walk starts (``next_page`` None: nothing left)."""
     from_start = CatalogRun(stored=0, next_page=1, walk_year=None)
-    if year == UNDATED_SEASON:  # undated scenes are only found by walking the whole site
+    scenes = Scene.objects.filter(site=site)
+    if year is not None:
+        season = (
+            scenes.filter(release_date__isnull=True)
+            if year == UNDATED_SEASON
+            else scenes.filter(release_date__year=year)
+        )
+        scenes = season
+    if year == UNDATED_SEASON or scenes.exists():
         return from_start
     if not cache.add(f"site-catalog-inline:{site.pk}:{year}", 1, timeout=60):  # another request is fetching it
         return from_start
     try:
         if year is not None:
-            site_year_prefetch(site=site, year=year, lane="interactive", max_pages=INLINE_PAGES)
+            site_year_prefetch(site=site, year=year, lane="interactive", max_pages=INLINE_SEASON_PAGES)
             return from_start
+        return site_catalog_fetch(site=site, lane="interactive", max_pages=1)
     except TPDBError as exc:
         logger.warning("Inline catalog page failed (%s); the worker fetches it", exc.__class__.__name__)
         return from_start
-    return _inline_walk(site)
-
-
-def _inline_walk(site: Site) -> CatalogRun:
-    """The walk's first pages in this request, one at a time while at least half its TPDB budget is left (storing a
-    page takes about as long as fetching it); the background walk resumes where this stopped."""
-    run = CatalogRun(stored=0, next_page=1, walk_year=None)
-    budget_s = remaining_budget_s()
-    for _ in range(INLINE_PAGES):
-        left_s = remaining_budget_s()
-        if run.next_page is None or (budget_s is not None and left_s is not None and left_s < budget_s / 2):
-            break
-        try:
-            page = site_catalog_fetch(
-                site=site, lane="interactive", start_page=run.next_page, walk_year=run.walk_year, max_pages=1
-            )
-        except TPDBError as exc:
-            logger.warning("Inline catalog page failed (%s); the worker fetches it", exc.__class__.__name__)
-            break
-        run = CatalogRun(stored=run.stored + page.stored, next_page=page.next_page, walk_year=page.walk_year)
-    return run
 
 
 def site_catalog_continue(*, site: Site, start_page: int, walk_year: int | None) -> tuple[CatalogRun, bool]:

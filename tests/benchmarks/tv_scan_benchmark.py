@@ -158,13 +158,16 @@ def summarize(rows: list[dict[str, Any]], files: list[dict[str, Any]]) -> dict[s
 
 
 def wait_for_worker(timeout_s: float = 1800) -> float:
-    """Block until no embedded task is queued, waiting on its countdown, or running (tasks may queue more tasks)."""
-    from tpdbprovider.core.tasks import embedded_tasks_wait_idle
+    """Block until the embedded task thread has nothing queued or running (tasks may queue more tasks)."""
+    from tpdbprovider.core import tasks
 
     started = time.perf_counter()
-    if not embedded_tasks_wait_idle(timeout_s):
-        raise TimeoutError("the embedded tasks did not finish")
-    return time.perf_counter() - started
+    pool = tasks._embedded_pool
+    while time.perf_counter() - started < timeout_s:
+        pool.submit(lambda: None).result(timeout=timeout_s)  # one thread: runs after everything queued before it
+        if pool._work_queue.empty():
+            return time.perf_counter() - started
+    raise TimeoutError("the task thread did not finish")
 
 
 def print_table(passes: list[tuple[str, dict[str, Any]]]) -> None:

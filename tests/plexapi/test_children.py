@@ -135,15 +135,15 @@ def test_children_of_an_unknown_item_are_a_404(api, db):
 
 def test_season_children_run_a_fixed_number_of_queries(api, spec_library, django_assert_num_queries):
     episode_numbers_ensure(site=spec_library.site)  # what the first read of each season does, once
-    # site / catalog years stored (the season is not complete: its inline fetch finds TPDB unreachable here, and the
-    # catalog walk is queued) / COUNT (and unnumbered COUNT) / page / credits (+performers)
-    with django_assert_num_queries(5):
+    # site / catalog years stored / season scene stored (the catalog walk is queued) / COUNT (and unnumbered COUNT) /
+    # page / credits (+performers)
+    with django_assert_num_queries(6):
         _page(api.get(f"{SEASON_2024}/children"))
 
 
 def test_show_children_run_a_fixed_number_of_queries(api, spec_library, django_assert_num_queries):
-    # site / catalog years stored (the inline pages find TPDB unreachable here; the catalog walk is queued) / seasons
-    with django_assert_num_queries(3):
+    # site / catalog years stored / any scene stored (the catalog walk is queued) / seasons GROUP BY
+    with django_assert_num_queries(4):
         _page(api.get(f"{SHOW}/children"))
 
 
@@ -167,7 +167,7 @@ def test_a_site_with_ten_thousand_scenes_pages_in_constant_queries(
         )
         for n in range(10_000)
     )
-    with django_assert_num_queries(3):  # the first read of the show queues its catalog walk (1 query)
+    with django_assert_num_queries(4):  # the first read of the show queues its catalog walk (2 queries)
         seasons = _page(api.get(f"{SHOW}/children", {"X-Plex-Container-Size": 100}))
     assert seasons["totalSize"] == 12  # 2000-2009 plus 2023, 2024
     # The first read numbers all 10,010 episodes in batches (500 rows on PostgreSQL, fewer under SQLite's parameter

@@ -354,9 +354,9 @@ def test_episode_metadata_runs_a_fixed_number_of_queries(api, spec_library, djan
 
 
 def test_show_metadata_runs_a_fixed_number_of_queries(api, spec_library, django_assert_num_queries):
-    # site / catalog years stored (the inline pages find TPDB unreachable here; the catalog walk is queued) / first
-    # release / art / seasons / tags of the newest scenes
-    with django_assert_num_queries(6):
+    # site / catalog years stored / any scene stored (the catalog walk is queued) / first release / art / seasons /
+    # tags of the newest scenes
+    with django_assert_num_queries(7):
         assert api.get("/tv/library/metadata/tpdb-site-example-site?includeChildren=1").status_code == 200
 
 

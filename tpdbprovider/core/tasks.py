@@ -33,60 +33,23 @@ TRANSIENT_RETRY: dict[str, Any] = {
 # behind hundreds of detail fetches during a first scan; the TPDB bucket's background lane bounds both together.
 _embedded_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tpdb-task")
 
-# Embedded tasks not finished yet: queued on the pool, waiting on a countdown timer, or running. Counted up when a
-# task is handed over and down when it ends, so a task that queues another never lets the count reach 0 in between.
-_pending_lock = threading.Condition()
-_pending = 0
-
-
-def _pending_add(delta: int) -> None:
-    global _pending
-    with _pending_lock:
-        _pending += delta
-        if _pending <= 0:
-            _pending_lock.notify_all()
-
-
-def embedded_tasks_pending() -> int:
-    """How many embedded tasks are queued, scheduled with a countdown, or running (0 on the full stack)."""
-    with _pending_lock:
-        return _pending
-
-
-def embedded_tasks_wait_idle(timeout_s: float) -> bool:
-    """Block until no embedded task is pending (tasks they queue included); False when ``timeout_s`` ran out first."""
-    with _pending_lock:
-        return _pending_lock.wait_for(lambda: _pending <= 0, timeout=timeout_s)
-
 
 def _run_embedded(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
     try:
         task.apply(kwargs=kwargs, throw=False)
     except Exception:  # a background job must never take the web process down
         logger.exception("embedded task %s failed", task.name)
-    finally:
-        _pending_add(-1)
-
-
-def _submit_counted(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
-    try:
-        _embedded_pool.submit(_run_embedded, task, kwargs)
-    except RuntimeError:  # the pool is shut down (interpreter exit): the task will never run
-        _pending_add(-1)
-        raise
 
 
 def submit_embedded(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
     """Run ``task`` on the embedded task thread (the embedded default's stand-in for a worker)."""
-    _pending_add(1)
-    _submit_counted(task, kwargs)
+    _embedded_pool.submit(_run_embedded, task, kwargs)
 
 
 def _dispatch(task: Task[..., Any], kwargs: dict[str, Any], countdown_s: float | None = None) -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER and settings.TASKS_IN_BACKGROUND_THREAD:
         if countdown_s:
-            _pending_add(1)  # counted while it waits, handed to the pool (already counted) when the timer fires
-            timer = threading.Timer(countdown_s, _submit_counted, args=(task, kwargs))
+            timer = threading.Timer(countdown_s, submit_embedded, args=(task, kwargs))
             timer.daemon = True
             timer.start()
         else:
