@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
+import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
@@ -22,6 +24,10 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 ATTEMPTS = 3
+# Writers that deadlock once tend to meet again on the next attempt (three matches storing one site's scenes): a
+# deadlock victim waits a short random while before each new attempt, and gets more of them.
+DEADLOCK_ATTEMPTS = 6
+DEADLOCK_BACKOFF_S = 0.05
 
 
 def is_deadlock(exc: OperationalError) -> bool:
@@ -36,23 +42,26 @@ def retry_on_conflict(func: Callable[P, T]) -> Callable[P, T]:
     again.
 
     ``func`` must be an upsert, safe to repeat: on the next attempt it sees the row the other writer stored. A third
-    conflict is a real one (not a race) and is raised.
+    conflict is a real one (not a race) and is raised; a deadlock victim tries up to DEADLOCK_ATTEMPTS times.
     """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        for attempt in range(1, ATTEMPTS + 1):
+        races = deadlocks = 0
+        while True:
             try:
                 with transaction.atomic():
                     return func(*args, **kwargs)
             except IntegrityError:
-                if attempt == ATTEMPTS:
+                races += 1
+                if races == ATTEMPTS:
                     raise
-                logger.info("%s lost an insert race (attempt %s); retrying", func.__qualname__, attempt)
+                logger.info("%s lost an insert race (attempt %s); retrying", func.__qualname__, races)
             except OperationalError as exc:
-                if attempt == ATTEMPTS or not is_deadlock(exc):
+                deadlocks += 1
+                if deadlocks == DEADLOCK_ATTEMPTS or not is_deadlock(exc):
                     raise
-                logger.info("%s was a deadlock victim (attempt %s); retrying", func.__qualname__, attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+                logger.info("%s was a deadlock victim (attempt %s); retrying", func.__qualname__, deadlocks)
+                time.sleep(random.uniform(0, DEADLOCK_BACKOFF_S * deadlocks))
 
     return wrapper
