@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import OperationalError
 from django.db.models import Prefetch, Q
 
 from movies.models import Movie, MoviePerformer
@@ -16,7 +15,6 @@ from movies.services import movie_upsert_from_tpdb
 from scenes.matching.request import MatchRequest, MatchResult, kind_for
 from scenes.models import Scene, ScenePerformer
 from scenes.services import scene_upsert_from_tpdb
-from tpdbprovider.core.db import is_deadlock
 from tpdbprovider.matching.matcher import Candidate, CandidatePerformer, ScoredCandidate, candidate_codes
 from tpdbprovider.matching.parser import ParsedScene
 from tpdbprovider.matching.ratingkeys import movie_key, scene_key
@@ -24,7 +22,6 @@ from tpdbprovider.matching.sites import SiteHit, SiteIndex
 from tpdbprovider.tpdb.schemas import TPDBScene
 
 logger = logging.getLogger(__package__)
-DEADLOCK_ATTEMPTS = 3
 
 # Stored scenes this far around a parsed date are local candidates; TPDB dates lag up to ~25 days for some sites.
 LOCAL_DAYS_BEFORE = 2
@@ -63,24 +60,10 @@ class Pool:
             model: type[Scene] | type[Movie] = Scene if is_scene else Movie
             item = model.objects.select_related("site").filter(tpdb_id=data.id).first()
             if item is None:
-                item = _upsert_once_deadlock_free(data, is_scene=is_scene)
+                # a deadlock with a concurrent match runs the upsert again (core.db.retry_on_conflict)
+                item = scene_upsert_from_tpdb(data=data) if is_scene else movie_upsert_from_tpdb(data=data)
             self.stored[key] = item
         return MatchResult(item, kind_for(item, req), scored.confidence)
-
-
-def _upsert_once_deadlock_free(data: TPDBScene, *, is_scene: bool) -> Scene | Movie:
-    """Store a fetched candidate; two matches storing scenes with shared performers at once may deadlock, and the one
-    PostgreSQL rolled back runs again (the other has committed by then)."""
-    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
-        try:
-            return scene_upsert_from_tpdb(data=data) if is_scene else movie_upsert_from_tpdb(data=data)
-        except OperationalError as exc:
-            if not is_deadlock(exc) or attempt == DEADLOCK_ATTEMPTS:
-                raise
-            logger.info(
-                "Storing a matched %s deadlocked (attempt %s); retrying", "scene" if is_scene else "movie", attempt
-            )
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def local_candidates(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex) -> Iterable[Scene]:
