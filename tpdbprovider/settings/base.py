@@ -125,7 +125,9 @@ REDIS_RETRY_INTERVAL_S = env_float("REDIS_RETRY_INTERVAL_S", 15.0, minimum=0.0, 
 TPDB_API_KEY = env_str("TPDB_API_KEY", "")
 TPDB_BASE_URL = env_url("TPDB_BASE_URL", "https://api.theporndb.net")
 TPDB_RATE_LIMIT = env_float("TPDB_RATE_LIMIT", 2.0, minimum=0.0, exclusive=True)  # requests per second
-TPDB_RATE_BURST = env_int("TPDB_RATE_BURST", 5, minimum=1)
+# At most one second of TPDB's reported ceiling (240 a minute, 4 a second): a burst deeper than that can meet a 429
+# from a limiter that counts per second, however low the rate.
+TPDB_RATE_BURST = env_int("TPDB_RATE_BURST", 4, minimum=1)
 TPDB_BACKGROUND_RESERVE = env_int("TPDB_BACKGROUND_RESERVE", 2, minimum=0)  # tokens kept for interactive calls
 # Share of TPDB_RATE_LIMIT the background lane (catalog fetches, refreshes) is guaranteed while Plex keeps it busy.
 TPDB_BACKGROUND_SHARE = min(env_float("TPDB_BACKGROUND_SHARE", 0.5, minimum=0.0), 1.0)
