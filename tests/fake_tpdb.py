@@ -159,9 +159,11 @@ def _load_json(path: Path) -> Any:
         return json.load(fh)
 
 
-def list_form(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """A scene/movie/JAV object as search results show it (no tags, markers, directors, scenes, movies, links)."""
-    return {k: v for k, v in obj.items() if k not in DETAIL_ONLY_KEYS}
+def list_form(obj: Mapping[str, Any], *, keep_tags: bool = False) -> dict[str, Any]:
+    """A scene/movie/JAV object as search results show it (no tags, markers, directors, scenes, movies, links).
+    ``keep_tags``: with its ``tags``, as the real 2023 list captures show (tpdb-fixtures/real/scenes-list-2023.json)."""
+    dropped = DETAIL_ONLY_KEYS[1:] if keep_tags else DETAIL_ONLY_KEYS
+    return {k: v for k, v in obj.items() if k not in dropped}
 
 
 _fresh_ids = itertools.count(10_000_001)
@@ -339,11 +341,14 @@ class _SiteIndex:
 class _Collection:
     """One searchable collection (scenes, movies or JAV) with precomputed indexes."""
 
-    def __init__(self, kind: str, items: list[dict[str, Any]], sites: _SiteIndex, php_json: bool) -> None:
+    def __init__(
+        self, kind: str, items: list[dict[str, Any]], sites: _SiteIndex, php_json: bool, list_tags: bool = False
+    ) -> None:
         self.kind = kind
         self.items = items
         self.sites = sites
         self.php_json = php_json
+        self.list_tags = list_tags
         n = len(items)
         self.keys: dict[str, int] = {}
         self.by_site: dict[int, list[int]] = {}
@@ -427,7 +432,7 @@ class _Collection:
     def list_json(self, i: int) -> bytes:
         cached = self._list_json[i]
         if cached is None:
-            cached = self._list_json[i] = _dumps(list_form(self.items[i]), self.php_json)
+            cached = self._list_json[i] = _dumps(list_form(self.items[i], keep_tags=self.list_tags), self.php_json)
         return cached
 
     def detail_json(self, i: int) -> bytes:
@@ -686,8 +691,11 @@ class _Index:
 class Catalog:
     """The data a fake TPDB serves: sites, performers, scenes, movies and JAV (objects in TPDB's detail shape)."""
 
-    def __init__(self, php_json: bool = True) -> None:
+    def __init__(self, php_json: bool = True, list_tags: bool = False) -> None:
+        """``list_tags``: list and search items keep their ``tags`` (the real 2023 captures), else the documented
+        thinner list form (no tags)."""
         self.php_json = php_json
+        self._list_tags = list_tags
         self._lock = threading.RLock()
         self.sites: dict[int, dict[str, Any]] = {}
         self.performers: dict[str, dict[str, Any]] = {}
@@ -697,6 +705,16 @@ class Catalog:
         self._list_only: set[str] = set()
         self._index: _Index | None = None
 
+    @property
+    def list_tags(self) -> bool:
+        return self._list_tags
+
+    @list_tags.setter
+    def list_tags(self, value: bool) -> None:
+        with self._lock:
+            self._list_tags = value
+            self._index = None
+
     # -- construction ----------------------------------------------------------------------------------------------
     @classmethod
     def empty(cls) -> Catalog:
@@ -704,14 +722,14 @@ class Catalog:
         return cls()
 
     @classmethod
-    def from_corpus(cls, path: Path | str) -> Catalog:
+    def from_corpus(cls, path: Path | str, *, list_tags: bool = False) -> Catalog:
         """Load the match-corpus format (``catalog.json.gz``, a plain ``.json``, or a folder holding either)."""
         path = Path(path)
         if path.is_dir():
             gz = path / "catalog.json.gz"
             path = gz if gz.exists() else path / "catalog.json"
         raw = _load_json(path)
-        cat = cls()
+        cat = cls(list_tags=list_tags)
         for site in raw.get("sites", ()):
             cat.add_site(site)
         for performer in raw.get("performers", ()):
@@ -823,9 +841,9 @@ class Catalog:
                     self._index = _Index(
                         sites=sites,
                         performers=_PerformerIndex(self.performers),
-                        scenes=_Collection("scenes", list(self.scenes.values()), sites, self.php_json),
-                        movies=_Collection("movies", list(self.movies.values()), sites, self.php_json),
-                        jav=_Collection("jav", list(self.jav.values()), sites, self.php_json),
+                        scenes=_Collection("scenes", list(self.scenes.values()), sites, self.php_json, self.list_tags),
+                        movies=_Collection("movies", list(self.movies.values()), sites, self.php_json, self.list_tags),
+                        jav=_Collection("jav", list(self.jav.values()), sites, self.php_json, self.list_tags),
                     )
                 idx = self._index
         return idx
@@ -1561,11 +1579,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=None, help="token bucket size")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to sleep before each answer")
     parser.add_argument("--gzip", action="store_true", help="gzip bodies when the client accepts it")
+    parser.add_argument("--list-tags", action="store_true", help="list items keep their tags (the real 2023 shape)")
     args = parser.parse_args(argv)
 
     t0 = time.monotonic()
     if args.catalog:
-        catalog = Catalog.from_corpus(args.catalog)
+        catalog = Catalog.from_corpus(args.catalog, list_tags=args.list_tags)
     else:
         catalog = Catalog.from_fixtures(args.fixtures or FIXTURES_DIR)
     index = catalog.index

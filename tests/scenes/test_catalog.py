@@ -253,6 +253,25 @@ def test_a_catalog_stored_scene_is_read_with_no_tpdb_call_and_its_detail_is_queu
 
 
 @pytest.mark.django_db
+def test_a_catalog_page_with_tags_stores_complete_scenes_whose_read_queues_no_detail(
+    client, catalog_tpdb, django_capture_on_commit_callbacks
+):
+    catalog_tpdb.catalog.list_tags = True  # list items as the real 2023 captures show them (tpdb-fixtures/real/)
+    site = _stored_site()
+    site_catalog_fetch(site=site)
+    scene = Scene.objects.filter(site=site, release_date__year=2023).first()
+    assert scene is not None and scene.is_complete
+    assert scene.tags
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.get(f"/movie/library/metadata/tpdb-scene-{scene.tpdb_id}")
+    assert response.status_code == 200
+    assert response["X-TPDB-Calls"] == "0"
+    assert queued == []  # nothing left to fetch: one catalog page per 100 scenes is all the site costs
+    assert not [r for r in catalog_tpdb.requests if r.path.startswith("/scenes/")]
+
+
+@pytest.mark.django_db
 def test_the_hourly_refresh_leaves_unread_catalog_rows_to_the_walk(catalog_tpdb):
     from django.utils import timezone
 
