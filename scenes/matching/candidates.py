@@ -26,6 +26,13 @@ logger = logging.getLogger(__package__)
 # Stored scenes this far around a parsed date are local candidates; TPDB dates lag up to ~25 days for some sites.
 LOCAL_DAYS_BEFORE = 2
 LOCAL_DAYS_AFTER = 30
+# A dateless name's local candidates (``catalog_candidates``): scenes sharing one of its longest title words, one of
+# its longest name words (a performer) or one of its ids; at most this many, newest first.
+CATALOG_TITLE_WORDS = 3
+CATALOG_NAME_WORDS = 4
+CATALOG_CODES = 3
+CATALOG_CANDIDATES = 300
+_COMMON_WORDS = frozenset({"the", "and", "for", "with", "her", "his", "part", "scene", "episode", "vol"})
 
 
 @dataclass
@@ -83,6 +90,36 @@ def local_candidates(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex)
         Scene.objects.filter(windows, site__tpdb_numeric_id__in=tpdb_site_ids)
         .select_related("site")
         .order_by("release_date")[:200]
+    )
+
+
+def catalog_candidates(parsed: ParsedScene, tpdb_site_ids: set[int], *, site_words: Iterable[str] = ()) -> list[Scene]:
+    """For a name with no date: stored scenes of these sites (their whole catalogs stored) that share a title word, a
+    performer's name or an id with it (``site_words``, the words naming the site, are neither). What a TPDB search
+    would bring of those sites, read from our own rows."""
+    skipped = _COMMON_WORDS | set(site_words)
+    titled = [w for w in dict.fromkeys(parsed.title_words or parsed.words) if len(w) >= 3 and not w.isdigit()]
+    titled = [w for w in titled if w not in skipped]
+    named = [w for w in dict.fromkeys((*parsed.context_words, *parsed.words)) if len(w) >= 4 and not w.isdigit()]
+    named = [w for w in named if w not in skipped]
+    codes = [c.lstrip("0") for c in parsed.codes if c.lstrip("0")]
+    matches = Q()
+    for word in sorted(titled, key=len, reverse=True)[:CATALOG_TITLE_WORDS]:
+        matches |= Q(title__icontains=word)
+    for word in sorted(named, key=len, reverse=True)[:CATALOG_NAME_WORDS]:
+        matches |= Q(pk__in=ScenePerformer.objects.filter(performer__name__icontains=word).values("scene_id"))
+    for code in codes[:CATALOG_CODES]:
+        matches |= Q(external_id__contains=code) | Q(slug__contains=code) | Q(url__contains=code)
+        if len(code) <= 12:
+            matches |= Q(tpdb_numeric_id=int(code))
+    if not tpdb_site_ids or not matches:
+        return []
+    return list(
+        _with_credits(
+            Scene.objects.filter(matches, site__tpdb_numeric_id__in=tpdb_site_ids)
+            .select_related("site")
+            .order_by("-release_date")[:CATALOG_CANDIDATES]
+        )
     )
 
 

@@ -13,7 +13,8 @@ from dataclasses import replace
 
 from django.db import OperationalError
 
-from scenes.matching.candidates import Pool, local_candidates
+from scenes.catalog import complete_catalog_sites
+from scenes.matching.candidates import Pool, catalog_candidates, local_candidates
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, record_decision
 from scenes.matching.pins import pinned
 from scenes.matching.prefetch import is_site_year_fresh, prefetch_after_match, wait_for_catalog
@@ -26,7 +27,7 @@ from sites.selectors import site_list_synced_at
 from sites.services import site_index_get, site_list_sync_queue_if_due
 from tpdbprovider.core.db import is_deadlock
 from tpdbprovider.matching.matcher import Decision, rank, resolve_sites, search_site_key
-from tpdbprovider.matching.parser import MatchInput, ParsedScene, parse_request
+from tpdbprovider.matching.parser import MatchInput, ParsedScene, parse_request, words_of
 from tpdbprovider.matching.sites import SiteHit, SiteIndex
 
 logger = logging.getLogger(__package__)
@@ -35,6 +36,8 @@ logger = logging.getLogger(__package__)
 LOCAL_SURE = 95
 # An answer of the first search this sure skips the search of the other kind (scenes, movies).
 SETTLED = 75
+# The reason of an answer found among the stored scenes of sites whose whole catalogs are stored (no search).
+CATALOG_ACCEPTED = "accepted from the stored catalog"
 
 
 def match_episode(req: MatchRequest, *, reuse: bool = True) -> list[MatchResult]:
@@ -89,6 +92,11 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
         for item in local_candidates(parsed, hits, index):
             pool.add_stored(item)
         decision = _decide(req, parsed, hits, index, pool)
+    if not _is_settled_locally(decision, hits) and hits and not parsed.dates:
+        # No date to look around: a site whose whole catalog is stored answers from its rows what a search would.
+        catalog_pool, catalog_decision = _catalog_decision(req, parsed, hits, index)
+        if catalog_decision is not None:
+            pool, decision = catalog_pool, catalog_decision
     if not _is_settled_locally(decision, hits):
         # A movie-like name (a year, no date) asks the movie search first; either search that settles the answer
         # spares the other one.
@@ -135,6 +143,29 @@ def _decide(req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: 
     return decide_scored(ranked, manual=req.manual, has_site=bool(hits))
 
 
+def _catalog_decision(
+    req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex
+) -> tuple[Pool, Decision | None]:
+    """The answer among the stored scenes of the name's sites when their whole catalogs are stored (the sites named
+    must be complete; their families are searched where complete too), or None: the search decides as before."""
+    named = {hit.entry.id for hit in hits}
+    family: set[int] = set(named)
+    for site_id in named:
+        family |= index.family_of(site_id)
+    complete = complete_catalog_sites(family)
+    pool = Pool()
+    if not named <= complete:
+        return pool, None
+    site_words = {word for hit in hits for word in words_of(hit.token)}
+    for item in catalog_candidates(parsed, complete, site_words=site_words):
+        pool.add_stored(item)
+    decision = _decide(req, parsed, hits, index, pool)
+    best = decision.accepted
+    if best is None or decision.reason != "accepted" or best.candidate.site_id not in complete:
+        return pool, None
+    return pool, replace(decision, reason=CATALOG_ACCEPTED)
+
+
 def _is_settled_by(decision: Decision, kind: str) -> bool:
     """The first search settled the answer: a clear winner of its kind this sure needs no search of the other kind."""
     best = decision.accepted
@@ -148,6 +179,8 @@ def _is_settled_locally(decision: Decision, hits: list[SiteHit]) -> bool:
     only a near-certain local answer is trusted.
     """
     best = decision.accepted
+    if best is not None and decision.reason == CATALOG_ACCEPTED:
+        return True
     if best is None or decision.reason != "accepted":
         return False
     if best.confidence >= LOCAL_SURE:

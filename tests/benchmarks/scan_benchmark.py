@@ -1,7 +1,8 @@
 """A first scan as a user runs it: corpus files sent to a freshly started service, every setting as shipped.
 
 Usage: .venv/bin/python tests/benchmarks/scan_benchmark.py [--stack embedded|full] [--clients 1] [--corpus DIR]
-       [--sites 20 | --sites 0] [--rate 4] [--limit N] [--settle 120] [--list-tags]
+       [--sites 20 | --sites 0] [--rate 4] [--limit N] [--settle 120] [--list-tags] [--log-out FILE]
+       [--order path|corpus] [--json OUT]
 
 What runs (all on 127.0.0.1): the in-project fake TPDB, answering 429 above --rate calls/s; then either the embedded
 default (`manage.py serve` on a fresh SQLite file, no Redis: one process with the task thread and beat) or the full
@@ -45,6 +46,7 @@ from tests.fake_tpdb import Catalog, FakeTPDB  # noqa: E402
 
 REDIS_URL = os.environ.get("SCAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 PAGE_SIZE = 100  # scenes per catalog page (scenes.catalog.PAGE_SIZE)
+NO_ANSWER = 0  # the status counted for a request the service did not answer within 120 s
 
 
 def physical_limit(corpus: Path, queries: list[dict[str, Any]]) -> tuple[int, int, int]:
@@ -138,6 +140,9 @@ def call(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, A
             status, raw, calls = response.status, response.read(), response.headers.get("X-TPDB-Calls", "0")
     except urllib.error.HTTPError as exc:
         status, raw, calls = exc.code, exc.read(), exc.headers.get("X-TPDB-Calls", "0")
+    except (TimeoutError, urllib.error.URLError) as exc:  # no answer in 120 s (or none at all): counted, not fatal
+        print(f"no answer from {url}: {exc}", file=sys.stderr)
+        status, raw, calls = NO_ANSWER, b"", "0"
     ms = (time.perf_counter() - started) * 1000
     try:
         payload = json.loads(raw or b"{}")
@@ -174,7 +179,7 @@ def scan(base: str, queries: list[dict[str, Any]], clients: int) -> dict[str, An
     for record in queries:
         work.put(record)
     out: dict[str, Any] = {"statuses": collections.Counter(), "latencies": [], "calls": 0, "local": 0, "matched": 0}
-    out.update(right=0, keys={})  # keys: each matched ratingKey and its provider
+    out.update(right=0, keys={}, files=[])  # keys: each matched ratingKey and its provider
     lock = threading.Lock()
 
     def client() -> None:
@@ -188,6 +193,17 @@ def scan(base: str, queries: list[dict[str, Any]], clients: int) -> dict[str, An
             found = (payload.get("MediaContainer") or {}).get("Metadata") or [] if status == 200 else []
             reads = [call(f"{base}/{provider}/library/metadata/{found[0]['ratingKey']}")] if found else []
             with lock:
+                out["files"].append(
+                    {
+                        "qid": record["qid"],
+                        "pattern": record["pattern"],
+                        "status": status,
+                        "calls": calls,
+                        "ms": ms,
+                        "found": found[0]["ratingKey"] if found else None,
+                        "gold": record["gold"],
+                    }
+                )
                 out["statuses"][status] += 1
                 out["latencies"].append(ms)
                 out["calls"] += calls
@@ -217,12 +233,19 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1, help="requests Plex sends at once")
     parser.add_argument("--stack", choices=("embedded", "full"), default="full")
     parser.add_argument("--settle", type=float, default=120.0, help="most seconds to wait for background work after")
+    parser.add_argument("--log-out", type=Path, default=None, help="keep the server log here")
+    parser.add_argument(
+        "--order", choices=("path", "corpus"), default="path", help="files by path (as a scan walks them) or shuffled"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write each file's answer here (one JSON per line)")
     parser.add_argument(
         "--list-tags", action="store_true", help="TPDB's list items carry tags, as the real 2023 captures show"
     )
     args = parser.parse_args()
 
     queries = (library_queries(args.corpus, args.sites) if args.sites else load_queries(args.corpus))[: args.limit]
+    if args.order == "path":  # Plex's scanner walks the library folder by folder, files in name order
+        queries.sort(key=lambda q: str(q["request"].get("filename") or q.get("raw_path") or "").casefold())
     port = free_port()
     procs: list[subprocess.Popen[bytes]] = []
     with (
@@ -255,6 +278,10 @@ def main() -> int:
                 for proc in procs:
                     proc.wait(timeout=30)
         log_text = log_path.read_text(errors="replace")
+        if args.log_out:
+            args.log_out.write_text(log_text)
+    if args.json:
+        args.json.write_text("".join(json.dumps(row) + "\n" for row in out["files"]))
     latencies = sorted(out["latencies"])
     statuses = out["statuses"]
     server_errors = sum(n for status, n in statuses.items() if status >= 500)
@@ -263,13 +290,17 @@ def main() -> int:
     sites, pages, site_pages = physical_limit(args.corpus, queries)
     with_gold = sum(1 for q in queries if q["gold"])
     print(
-        f"stack {args.stack}, {args.clients} client(s) at once, fake TPDB 429s above {args.rate:g} calls/s, "
+        f"stack {args.stack}, {args.clients} client(s) at once, files in {args.order} order, "
+        f"fake TPDB 429s above {args.rate:g} calls/s, "
         f"list items {'with tags (real 2023 shape)' if args.list_tags else 'without tags (documented shape)'}"
     )
     print(
         f"files {len(queries)}; matched {matched}, right {out['right']}; recall {out['right'] / max(with_gold, 1):.3f}"
     )
-    print(f"answers by status: {dict(sorted(statuses.items()))}; 5xx {server_errors}, 429 (ours) {statuses[429]}")
+    print(
+        f"answers by status: {dict(sorted(statuses.items()))}; 5xx {server_errors}, 429 (ours) {statuses[429]}, "
+        f"no answer within 120 s {statuses[NO_ANSWER]}"
+    )
     print(
         f"TPDB calls during the scan: {stats['received']} ({out['calls']} inside Plex requests), "
         f"{stats['received'] / max(matched, 1):.2f} per matched file; 429s from TPDB {stats['rate_limited']}"

@@ -16,6 +16,7 @@ import pytest
 from django.core.management import call_command
 
 from scenes.catalog import catalog_walk_year, site_catalog_fetch, site_catalog_start
+from scenes.matching.candidates import catalog_candidates
 from scenes.matching.prefetch import PREFETCH_AFTER_MATCHES, wait_for_catalog
 from scenes.models import Scene
 from sites.models import Site, SiteYearSync
@@ -23,6 +24,7 @@ from tests.conftest import serve_fake_tpdb
 from tests.fake_tpdb import Catalog, FakeTPDB
 from tests.scenes.plex_match import post_episode_match
 from tpdbprovider.core.budget import request_budget
+from tpdbprovider.matching.parser import MatchInput, parse_request
 from tpdbprovider.matching.ratingkeys import UNDATED_SEASON, season_key
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tpdb"
@@ -166,6 +168,55 @@ def test_files_of_a_site_in_the_library_are_matched_from_stored_scenes_with_no_t
 
     assert found[0]["title"] == "Catalog Scene 183 Delta"
     assert calls == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "Catalog Studio/Catalog Scene 183 Delta.mp4",  # the site's folder, the title
+        "Catalog Studio - Catalog Scene 183 Delta.mp4",  # no date, no folder
+    ],
+)
+def test_a_dateless_file_of_a_site_whose_whole_catalog_is_stored_is_matched_with_no_tpdb_call(
+    client, catalog_tpdb, filename
+):
+    site_catalog_fetch(site=_stored_site())  # the whole walk: every year, then the undated season
+    before = len(catalog_tpdb.requests)
+
+    found, calls = _match(client, filename)
+
+    assert [f["title"] for f in found] == ["Catalog Scene 183 Delta"]
+    assert calls == 0 and len(catalog_tpdb.requests) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("filename", "found"),
+    [
+        ("Catalog Studio - 770183.mp4", {"Catalog Scene 183 Delta"}),  # its TPDB id
+        ("Catalog Studio - Delta.mp4", {f"Catalog Scene {n} Delta" for n in range(3, 231, 4)}),  # a title word
+        ("Catalog Studio - Nobody Here.mp4", set()),
+    ],
+)
+def test_catalog_candidates_are_the_stored_scenes_sharing_an_id_or_a_word(catalog_tpdb, filename, found):
+    site = _stored_site()
+    site_catalog_fetch(site=site)
+    parsed = parse_request(MatchInput(title="", filename=filename, kind="movie"))
+
+    assert {s.title for s in catalog_candidates(parsed, {SITE_ID}, site_words={"catalog", "studio"})} == found
+    assert catalog_candidates(parsed, {SITE_ID + 1}) == []
+
+
+@pytest.mark.django_db
+def test_a_dateless_file_is_searched_while_its_sites_catalog_is_incomplete(client, catalog_tpdb):
+    site_catalog_fetch(site=_stored_site(), max_pages=1)  # 2024 only: the scene could be in any year
+    before = len(catalog_tpdb.requests)
+
+    found, calls = _match(client, "Catalog Studio - Catalog Scene 183 Delta.mp4")
+
+    assert calls >= 1 and len(catalog_tpdb.requests) > before
+    assert [f["title"] for f in found] == ["Catalog Scene 183 Delta"]
 
 
 @pytest.mark.django_db
