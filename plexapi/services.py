@@ -22,7 +22,7 @@ from movies.models import Movie
 from movies.selectors import movie_exists
 from plexapi import ratingkeys
 from plexapi.ratingkeys import CollectionLevel, RatingKey
-from scenes.catalog import site_catalog_start
+from scenes.catalog import catalog_pending_years, site_catalog_start
 from scenes.episodes import episode_numbers_ensure, scene_episode_index
 from scenes.items import scene_get_or_fetch
 from scenes.matching import (
@@ -50,6 +50,7 @@ from sites.selectors import site_get_by_ref, site_is_network, sites_by_pk
 from sites.services import site_get_or_fetch
 from tpdbprovider.core.budget import request_lane
 from tpdbprovider.core.exceptions import ItemNotFoundError, ItemUnavailableError
+from tpdbprovider.matching.ratingkeys import UNDATED_SEASON
 
 logger = logging.getLogger(__name__)
 
@@ -497,7 +498,12 @@ def _season_episodes(site: Site, year: int) -> list[EpisodeNode]:
 
 
 def _seasons_of(site: Site) -> list[SeasonNode]:
-    return [SeasonNode(site=site, year=s.year, first_release=s.first_release) for s in site_seasons(site=site)]
+    """The seasons stored, and the years a catalog walk has not reached yet (no first release known): Plex places a
+    show's files against this list, and reading one of those seasons fetches it."""
+    seasons = [SeasonNode(site=site, year=s.year, first_release=s.first_release) for s in site_seasons(site=site)]
+    pending = catalog_pending_years(site=site) - {s.year for s in seasons}
+    seasons += [SeasonNode(site=site, year=year, first_release=None) for year in pending]
+    return sorted(seasons, key=lambda s: (s.year != UNDATED_SEASON, s.year))
 
 
 def _site_get(key: RatingKey) -> Site:

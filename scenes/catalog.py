@@ -30,6 +30,7 @@ from scenes.models import Scene
 from scenes.services import scene_upsert_from_tpdb
 from sites.models import Site, SiteYearSync
 from sites.services import ProgressFn
+from tpdbprovider.core.budget import remaining_budget_s
 from tpdbprovider.matching.ratingkeys import UNDATED_SEASON
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBError
@@ -40,7 +41,9 @@ logger = logging.getLogger(__name__)
 CATALOG_FRESH = datetime.timedelta(days=7)
 PAGE_SIZE = 100
 CATALOG_PAGES_PER_RUN = 10  # one background task run: then it queues itself, so other jobs interleave
-INLINE_SEASON_PAGES = 3  # a season read fetches at most this much of its year itself; the walk brings the rest
+# A season read fetches at most this much of its year itself, and no page once half its TPDB budget is spent (storing
+# a page takes about as long as fetching it); the walk brings the rest.
+INLINE_SEASON_PAGES = 3
 CATALOG_RUN_TTL_S = 3600  # how long "a walk is under way" is believed without news (a worker died mid-walk)
 
 
@@ -87,10 +90,12 @@ def site_year_prefetch(
     is_dry_run: bool = False,
     progress: ProgressFn | None = None,
     max_pages: int | None = None,
+    is_budgeted: bool = False,
 ) -> int:
     """Fetch and store every scene of ``site`` released in ``year`` (every year when None); returns how many.
 
-    With ``max_pages`` it stops early; a year counts as synced (``SiteYearSync``) only when every page was read."""
+    With ``max_pages`` it stops early, and with ``is_budgeted`` (a web request) before a page once half the request's
+    TPDB budget is spent; a year counts as synced (``SiteYearSync``) only when every page was read."""
     if site.tpdb_numeric_id is None:
         return 0
     if year is None:
@@ -98,7 +103,11 @@ def site_year_prefetch(
     client = tpdb_client(lane=lane)
     seen = 0
     page_no, last_page = 1, 1
+    budget_s = remaining_budget_s() if is_budgeted else None
     while page_no <= last_page and (max_pages is None or page_no <= max_pages):
+        left_s = remaining_budget_s()
+        if page_no > 1 and budget_s is not None and left_s is not None and left_s < budget_s / 2:
+            break
         result = client.get_site_scenes(site.tpdb_numeric_id, page=page_no, per_page=PAGE_SIZE, year=year)
         last_page = result.meta.last_page
         # TPDB may ignore the year filter; the date floor keeps later years out only partly
@@ -128,6 +137,27 @@ def _walk_key(tpdb_site_id: int) -> str:
 
 def _page_key(tpdb_site_id: int) -> str:
     return f"site-catalog-page:{tpdb_site_id}"
+
+
+def _oldest_key(tpdb_site_id: int) -> str:
+    return f"site-catalog-oldest:{tpdb_site_id}"
+
+
+def _walk_keys(tpdb_site_id: int) -> list[str]:
+    return [_walk_key(tpdb_site_id), _page_key(tpdb_site_id), _oldest_key(tpdb_site_id)]
+
+
+def catalog_pending_years(*, site: Site) -> set[int]:
+    """Years a catalog walk under way has not reached yet: from the site's oldest release (asked of TPDB by the first
+    read of the show) up to the year the walk is on. A show lists them as seasons before their scenes are stored, so
+    Plex reads each one (and the read fetches it); a year with no scene drops out once the walk has passed it."""
+    if site.tpdb_numeric_id is None:
+        return set()
+    oldest = cache.get(_oldest_key(site.tpdb_numeric_id))
+    walk_year = catalog_walk_year(tpdb_site_id=site.tpdb_numeric_id)
+    if not isinstance(oldest, int) or walk_year is None or walk_year == UNDATED_SEASON:
+        return set()
+    return set(range(oldest, walk_year))
 
 
 def catalog_walk_year(*, tpdb_site_id: int) -> int | None:
@@ -184,7 +214,7 @@ def site_catalog_fetch(
         if progress:
             progress(stored, result.meta.total)
     if page_no > last_page and not is_dry_run:  # the walk is over: nothing to wait for or resume
-        cache.delete_many([_walk_key(site.tpdb_numeric_id), _page_key(site.tpdb_numeric_id)])
+        cache.delete_many(_walk_keys(site.tpdb_numeric_id))
     return CatalogRun(stored=stored, next_page=None if page_no > last_page else page_no, walk_year=oldest)
 
 
@@ -197,9 +227,9 @@ def site_catalog_start(
 ) -> bool:
     """Make sure the site's whole catalog is on its way: queue the walk unless it is fresh or already queued.
 
-    With ``is_inline`` (a Plex read that needs the site now), a season ``year`` with no scene stored is fetched first,
-    in this request and within its TPDB budget (the walk's first page when no year is named and the site has no scene
-    stored). ``is_forced`` (an admin asking) walks even a fresh catalog. Returns True when it queued the walk. At most
+    With ``is_inline`` (a Plex read that needs the site now), a season ``year`` not stored whole (fresh) is fetched
+    first, in this request and within its TPDB budget (the walk's first page and the site's oldest release when no year
+    is named and the site has no scene stored). ``is_forced`` (an admin asking) walks even a fresh catalog. Returns True when it queued the walk. At most
     two queries when there is nothing to do."""
     from scenes.tasks import site_catalog_fetch_task  # the task module imports this one
     from tpdbprovider.core.tasks import enqueue
@@ -225,29 +255,50 @@ def site_catalog_start(
 
 
 def _inline_fetch(site: Site, year: int | None) -> CatalogRun:
-    """What a request fetches itself: a season with no scene stored (a few pages at most), or the walk's first page
-    for a site with no scene stored. Returns where the background walk starts (``next_page`` None: nothing left)."""
+    """What a request fetches itself: a season not stored whole (a few pages at most, once per ``CATALOG_RUN_TTL_S``:
+    Plex places the season's files against this one listing, and a walk's page or a match may have stored part of it),
+    or, for a site with no scene stored, the walk's first page and its oldest release (``catalog_pending_years``).
+    Returns where the background walk starts (``next_page`` None: nothing left).
+
+    Every scene is stored in its own short transaction (the upsert's), never one held across a TPDB call: on SQLite a
+    write transaction blocks every other writer, Plex's reads included."""
     from_start = CatalogRun(stored=0, next_page=1, walk_year=None)
-    scenes = Scene.objects.filter(site=site)
-    if year is not None:
-        season = (
-            scenes.filter(release_date__isnull=True)
-            if year == UNDATED_SEASON
-            else scenes.filter(release_date__year=year)
-        )
-        scenes = season
-    if year == UNDATED_SEASON or scenes.exists():
+    if year == UNDATED_SEASON:  # undated scenes are only found by walking the whole site
         return from_start
-    if not cache.add(f"site-catalog-inline:{site.pk}:{year}", 1, timeout=60):  # another request is fetching it
+    if year is None and Scene.objects.filter(site=site).exists():
+        return from_start
+    inline_key = f"site-catalog-inline:{site.pk}:{year}"
+    if not cache.add(inline_key, 1, timeout=60 if year is None else CATALOG_RUN_TTL_S):  # fetching, or fetched
         return from_start
     try:
         if year is not None:
-            site_year_prefetch(site=site, year=year, lane="interactive", max_pages=INLINE_SEASON_PAGES)
+            site_year_prefetch(
+                site=site, year=year, lane="interactive", max_pages=INLINE_SEASON_PAGES, is_budgeted=True
+            )
             return from_start
-        return site_catalog_fetch(site=site, lane="interactive", max_pages=1)
+        run = site_catalog_fetch(site=site, lane="interactive", max_pages=1)
+        if run.next_page is not None:
+            _remember_oldest_year(site)
+        return run
     except TPDBError as exc:
+        cache.delete(inline_key)  # a later read tries again
         logger.warning("Inline catalog page failed (%s); the worker fetches it", exc.__class__.__name__)
         return from_start
+
+
+def _remember_oldest_year(site: Site) -> None:
+    """Ask TPDB for the site's oldest release (one scene) and keep its year while the walk is under way."""
+    assert site.tpdb_numeric_id is not None
+    try:
+        oldest = tpdb_client(lane="interactive").get_site_scenes(
+            site.tpdb_numeric_id, page=1, per_page=1, is_oldest_first=True
+        )
+    except TPDBError as exc:
+        logger.warning("The site's oldest release could not be asked (%s)", exc.__class__.__name__)
+        return
+    dated = [data.date for data in oldest.items if data.date is not None]
+    if dated:
+        cache.set(_oldest_key(site.tpdb_numeric_id), dated[0].year, timeout=CATALOG_RUN_TTL_S)
 
 
 def site_catalog_continue(*, site: Site, start_page: int, walk_year: int | None) -> tuple[CatalogRun, bool]:
@@ -268,5 +319,5 @@ def site_catalog_abandon(*, site: Site) -> None:
     """The walk stopped for good (the site is gone upstream): a later trigger may start it again."""
     keys = [_queued_key(site)]
     if site.tpdb_numeric_id is not None:
-        keys += [_walk_key(site.tpdb_numeric_id), _page_key(site.tpdb_numeric_id)]
+        keys += _walk_keys(site.tpdb_numeric_id)
     cache.delete_many(keys)

@@ -12,10 +12,12 @@ from rapidfuzz import fuzz
 
 from scenes.matching.request import MAX_MANUAL_RESULTS, MatchRequest, MatchResult
 from scenes.matching.rule import is_clear_winner
+from scenes.models import Scene
 from scenes.selectors import episode_by_number
 from sites.models import Site, SiteAlias
-from sites.services import site_upsert_from_tpdb
-from tpdbprovider.matching.parser import normalize_key
+from sites.services import site_index_get, site_upsert_from_tpdb
+from tpdbprovider.matching.matcher import resolve_sites
+from tpdbprovider.matching.parser import MatchInput, normalize_key, parse_request
 from tpdbprovider.matching.ratingkeys import UNDATED_SEASON
 from tpdbprovider.tpdb.client import tpdb_client
 from tpdbprovider.tpdb.errors import TPDBError
@@ -110,7 +112,54 @@ def _site_candidates(name: str, *, limit: int, is_local_only: bool = False) -> l
 
 def _show_candidates(req: MatchRequest) -> list[MatchResult]:
     name = req.title or _folder(req.filename)
-    return _site_candidates(name, limit=MAX_MANUAL_RESULTS if req.manual else 1)
+    if not req.manual and (release_site := _release_folder_site(name)) is not None:
+        return [release_site]
+    results = _site_candidates(name, limit=MAX_MANUAL_RESULTS if req.manual else 1)
+    return results if req.manual else _told_apart_by_first_file(req, name, results)
+
+
+# A show named by a release folder (one site in site position, then a full date) is that site, as sure as an alias.
+RELEASE_FOLDER_SCORE = 95
+
+
+def _release_folder_site(name: str) -> MatchResult | None:
+    """A release folder (``WebYoung.2023.06.24.Anna.XXX.720p``) names one scene, so its show is the site in front of
+    its date: resolved like a file name's site, and only when exactly one stored site is named. A catch-all folder
+    (``Misc``, ``New``) names no site and no date: it gets no show, since every file in it would be placed against one
+    site's episodes."""
+    parsed = parse_request(MatchInput(title=name, filename=name, kind="episode"))
+    if parsed.release_date is None or parsed.site_position is None:
+        return None
+    strong = {hit.entry.id for hit in resolve_sites(parsed, site_index_get()) if hit.strength >= 0.9}
+    if len(strong) != 1:
+        return None
+    site = Site.objects.filter(tpdb_numeric_id=strong.pop()).first()
+    return MatchResult(site, "show", RELEASE_FOLDER_SCORE) if site is not None else None
+
+
+def _told_apart_by_first_file(req: MatchRequest, name: str, results: list[MatchResult]) -> list[MatchResult]:
+    """Sites that share the show's name equally well are told apart by its first file (Plex sends it as
+    ``filename``): the one whose family (itself, or the parent or network of the file's site) has the scene the file
+    matches wins; otherwise they stay tied and the show gets no automatic answer."""
+    top = max((r.score for r in results), default=0)
+    tied = [r for r in results if r.score == top and isinstance(r.item, Site)]
+    if len({r.item.pk for r in tied if isinstance(r.item, Site)}) < 2 or not req.filename:
+        return results
+    from scenes.matching.engine import match_episode  # the engine imports this module
+
+    file_request = MatchRequest(provider="tv", type=4, grandparent_title=name, filename=req.filename, date=req.date)
+    answer = match_episode(file_request)
+    scene = answer[0].item if answer else None
+    if not isinstance(scene, Scene) or scene.site is None:
+        return results
+    owners = [r for r in tied if isinstance(r.item, Site) and _is_family_of(scene.site, r.item)]
+    if len({r.item.pk for r in owners if isinstance(r.item, Site)}) != 1:
+        return results
+    return owners[:1]
+
+
+def _is_family_of(site: Site, show: Site) -> bool:
+    return show.pk in {site.pk, site.parent_id, site.network_id}
 
 
 def _season_candidates(req: MatchRequest) -> list[MatchResult]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from scenes.catalog import catalog_walk_year, site_catalog_fetch, site_catalog_start
+from scenes.catalog import catalog_walk_year, site_catalog_fetch, site_catalog_start, site_year_prefetch
 from scenes.matching.candidates import catalog_candidates
 from scenes.matching.prefetch import PREFETCH_AFTER_MATCHES, wait_for_catalog
 from scenes.models import Scene
@@ -351,3 +351,56 @@ def test_the_site_admin_action_walks_even_a_fresh_catalog(
     assert response.status_code == 200
     assert "Queued the catalog of 1 site" in response.content.decode()
     assert _walk_calls(catalog_tpdb) == 6  # the walk above, then the admin's
+
+
+@pytest.mark.django_db
+def test_a_show_match_lists_the_years_the_walk_has_not_reached_and_reading_one_fetches_it(
+    client, catalog_tpdb, django_capture_on_commit_callbacks, settings
+):
+    settings.TPDB_WEB_BUDGET_S = 120.0  # storing a page takes seconds on a loaded machine; the pages are under test
+    site = _stored_site()
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(
+            MATCH, {"type": 2, "title": "Catalog Studio", "includeChildren": 1}, content_type="application/json"
+        )
+    show = response.json()["MediaContainer"]["Metadata"][0]
+    # the newest page holds 2024 only; TPDB's oldest release names 2022, so 2023 and 2022 are listed before the walk
+    assert [s["index"] for s in show["Children"]["Metadata"]] == [2022, 2023, 2024]
+    assert _walk_calls(catalog_tpdb) == 2  # the walk's first page and the oldest release
+    assert len(queued) == 1  # the rest of the walk, for the worker
+
+    episodes = client.get(f"/tv/library/metadata/{season_key(site.slug, 2022)}/children").json()["MediaContainer"]
+    assert episodes["totalSize"] == YEARS[2022]  # the season read fetched its year itself
+    assert 2022 in _years(site)
+
+    queued[0]()  # the worker walks the rest: the listing is what is stored again
+    seasons = client.get(f"/tv/library/metadata/tpdb-site-{site.slug}/children").json()["MediaContainer"]
+    assert [s["index"] for s in seasons["Metadata"]] == [UNDATED_SEASON, 2022, 2023, 2024]
+
+
+@pytest.mark.django_db
+def test_a_season_partly_stored_by_the_walk_is_fetched_whole_by_its_read_once(client, catalog_tpdb, settings):
+    settings.TPDB_WEB_BUDGET_S = 120.0
+    site = _stored_site()
+    site_catalog_fetch(site=site, start_page=2, max_pages=1)  # 2023 whole, the newest 20 of 2022's 40
+    assert Scene.objects.filter(site=site, release_date__year=2022).count() == 20
+    assert 2022 not in _years(site)
+    calls = _walk_calls(catalog_tpdb)
+
+    response = client.get(f"/tv/library/metadata/{season_key(site.slug, 2022)}/children")
+    assert response.json()["MediaContainer"]["totalSize"] == YEARS[2022]  # not the 20 the walk had reached
+    assert 2022 in _years(site)
+    client.get(f"/tv/library/metadata/{season_key(site.slug, 2022)}/children")
+    assert _walk_calls(catalog_tpdb) == calls + 1  # fetched once; the second read serves what is stored
+
+
+@pytest.mark.django_db
+def test_a_season_read_leaves_the_pages_past_half_its_budget_to_the_walk(catalog_tpdb, settings, monkeypatch):
+    settings.TPDB_WEB_BUDGET_S = 6.0
+    monkeypatch.setattr("scenes.catalog.PAGE_SIZE", 30)  # 2024's 100 scenes in four pages
+    site = _stored_site()
+    catalog_tpdb.set_faults(latency_s=3.5, path_prefix="/scenes", times=1)  # page 1 spends over half the budget
+    with request_budget():
+        stored = site_year_prefetch(site=site, year=2024, lane="interactive", max_pages=3, is_budgeted=True)
+    assert (stored, _walk_calls(catalog_tpdb)) == (30, 1)  # no second page with less than half the budget left
+    assert 2024 not in _years(site)  # not stored whole: the walk brings the rest

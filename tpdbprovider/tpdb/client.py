@@ -157,16 +157,25 @@ class TPDBClient:
         return usable_or_raise(TPDBScene.from_json(self._detail(path, {"hashType": hash_type})), path=path)
 
     def get_site_scenes(
-        self, site_id: int, page: int = 1, per_page: int = 100, year: int | None = None, is_newest_first: bool = False
+        self,
+        site_id: int,
+        page: int = 1,
+        per_page: int = 100,
+        year: int | None = None,
+        is_newest_first: bool = False,
+        is_oldest_first: bool = False,
     ) -> TPDBPage[TPDBScene]:
         """A site's scenes via ``/scenes?site_id=`` (tpdb-api.md §2.5); ``year`` sends ``year`` plus a date floor;
-        ``is_newest_first`` orders them by release date, newest first (``orderBy=recently_released``, §2.1)."""
+        ``is_newest_first`` orders them by release date, newest first (``orderBy=recently_released``, §2.1),
+        ``is_oldest_first`` oldest first (``former_released``)."""
         # Reference: https://api.theporndb.net/docs#scenes-GETscenes
         params: dict[str, Any] = {"site_id": site_id, "page": page, "per_page": per_page}
         if year is not None:
             params.update({"year": year, "date": f"{year:04d}-01-01", "date_operation": ">="})
         if is_newest_first:
             params["orderBy"] = "recently_released"
+        elif is_oldest_first:
+            params["orderBy"] = "former_released"
         return self._page("/scenes", params, TPDBScene.from_json)
 
     # --- sites ----------------------------------------------------------------------------------------------------

@@ -110,3 +110,44 @@ def test_a_number_is_not_answered_once_tpdb_moved_the_scene_to_another_year(fake
     scene_episode_index(scene=scene)
     Scene.objects.filter(pk=scene.pk).update(release_date=dt.date(2024, 1, 4))
     assert match_numbered_episode(_numbered(site)) is None
+
+
+PICNIC_DAY = dt.date(2022, 1, 3)
+
+
+def _twins() -> tuple[Site, Site]:
+    """Two stored sites named alike (TPDB lists such pairs): the second heads a family with a scene on PICNIC_DAY."""
+    empty = make_site("Alpha Studio", 7001, short_name="alpha")
+    network = make_site("Alpha Studio", 7002, slug="alpha-studio-2", short_name="alpha2")
+    sub_site = make_site("Beta Girls", 7003, parent_tpdb_id=7002, network_tpdb_id=7002)
+    Site.objects.filter(pk=sub_site.pk).update(parent=network, network=network)
+    make_scene(sub_site, "Sunny Afternoon Picnic", PICNIC_DAY)
+    return empty, network
+
+
+def test_sites_sharing_the_show_name_are_told_apart_by_the_family_of_its_first_file(fake_tpdb):
+    _, network = _twins()
+    filename = "Alpha Studio/Beta Girls - 2022-01-03 - Sunny Afternoon Picnic.mp4"
+    (result,) = match_show(show("Alpha Studio", filename=filename))
+    assert (result.item, result.kind) == (network, "show")
+
+
+def test_sites_sharing_the_show_name_stay_tied_when_the_first_file_is_of_neither(fake_tpdb):
+    _twins()
+    stranger = make_site("Gamma Films", 7004)
+    make_scene(stranger, "Sunny Afternoon Picnic", PICNIC_DAY)
+    filename = "Alpha Studio/Gamma Films - 2022-01-03 - Sunny Afternoon Picnic.mp4"
+    assert match_show(show("Alpha Studio", filename=filename)) == []
+
+
+def test_a_release_folder_is_the_show_of_the_site_in_front_of_its_date(fake_tpdb):
+    site = make_site("Web Young", 7010)
+    (result,) = match_show(show("WebYoung.2023.06.24.Anna.Anna.XXX.720p.MP4-FETiSH"))
+    assert (result.item, result.score) == (site, 95)
+    assert fake_tpdb.requests == []
+
+
+def test_a_catch_all_folder_gets_no_show_from_its_first_file(fake_tpdb):
+    site = make_site("Beta Girls", 7003)
+    make_scene(site, "Sunny Afternoon Picnic", PICNIC_DAY)
+    assert match_show(show("Misc", filename="Misc/Beta Girls - 2022-01-03 - Sunny Afternoon Picnic.mp4")) == []
