@@ -23,7 +23,10 @@ class Scene(MediaFields):
 
     class Meta:
         ordering = ("-release_date", "title")
-        indexes = [models.Index(fields=["site", "release_date"], name="scene_site_date_idx")]
+        indexes = [
+            models.Index(fields=["site", "release_date"], name="scene_site_date_idx"),
+            models.Index(fields=["release_date"], name="scene_release_date_idx"),  # a site-less name's day
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "episode_season", "episode_index"], name="uniq_scene_episode_number"

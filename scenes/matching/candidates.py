@@ -32,6 +32,7 @@ CATALOG_TITLE_WORDS = 3
 CATALOG_NAME_WORDS = 4
 CATALOG_CODES = 3
 CATALOG_CANDIDATES = 300
+DAY_CANDIDATES = 300  # a site-less dated name's stored scenes of that day, whatever their site
 _COMMON_WORDS = frozenset({"the", "and", "for", "with", "her", "his", "part", "scene", "episode", "vol"})
 
 
@@ -90,6 +91,17 @@ def local_candidates(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex)
         Scene.objects.filter(windows, site__tpdb_numeric_id__in=tpdb_site_ids)
         .select_related("site")
         .order_by("release_date")[:200]
+    )
+
+
+def day_candidates(parsed: ParsedScene) -> list[Scene]:
+    """Stored scenes of any site released on one of the parsed dates (at most ``DAY_CANDIDATES``)."""
+    if not parsed.dates:
+        return []
+    return list(
+        _with_credits(
+            Scene.objects.filter(release_date__in=parsed.dates).select_related("site").order_by("pk")[:DAY_CANDIDATES]
+        )
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from django.db import OperationalError
 
 from scenes.catalog import complete_catalog_sites
-from scenes.matching.candidates import Pool, catalog_candidates, local_candidates
+from scenes.matching.candidates import Pool, catalog_candidates, day_candidates, local_candidates
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, record_decision
 from scenes.matching.pins import pinned
 from scenes.matching.prefetch import is_site_year_fresh, prefetch_after_match, wait_for_catalog
@@ -34,10 +34,14 @@ logger = logging.getLogger(__package__)
 
 # A local answer this sure skips TPDB even when the site-year was never prefetched.
 LOCAL_SURE = 95
+# A site-less dated name's stored scene of that day this sure skips TPDB: its whole title and the day agree (85 is
+# what the performer, the title and the exact date give with no site named; a TPDB duplicate is either answer).
+DAY_SURE = 85
 # An answer of the first search this sure skips the search of the other kind (scenes, movies).
 SETTLED = 75
 # The reason of an answer found among the stored scenes of sites whose whole catalogs are stored (no search).
 CATALOG_ACCEPTED = "accepted from the stored catalog"
+DAY_ACCEPTED = "accepted from the stored scenes of its day"
 
 
 def match_episode(req: MatchRequest, *, reuse: bool = True) -> list[MatchResult]:
@@ -97,6 +101,9 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
         catalog_pool, catalog_decision = _catalog_decision(req, parsed, hits, index)
         if catalog_decision is not None:
             pool, decision = catalog_pool, catalog_decision
+    if not hits and parsed.dates and (sure := _sure_on_its_date(req, parsed, index)) is not None:
+        # No site named (`Performer - Title (2019-10-13)`): a stored scene of that day this sure needs no search.
+        pool, decision = sure
     if not _is_settled_locally(decision, hits):
         # A movie-like name (a year, no date) asks the movie search first; either search that settles the answer
         # spares the other one.
@@ -154,7 +161,8 @@ def _catalog_decision(
         family |= index.family_of(site_id)
     complete = complete_catalog_sites(family)
     pool = Pool()
-    if not named <= complete:
+    # A network named beside its site (`Network - Site/…`) is never walked itself: one complete named site will do.
+    if not named & complete:
         return pool, None
     site_words = {word for hit in hits for word in words_of(hit.token)}
     for item in catalog_candidates(parsed, complete, site_words=site_words):
@@ -164,6 +172,19 @@ def _catalog_decision(
     if best is None or decision.reason != "accepted" or best.candidate.site_id not in complete:
         return pool, None
     return pool, replace(decision, reason=CATALOG_ACCEPTED)
+
+
+def _sure_on_its_date(req: MatchRequest, parsed: ParsedScene, index: SiteIndex) -> tuple[Pool, Decision] | None:
+    """The stored scenes released on the name's dates, whatever their site, when one of them is a near-certain answer
+    (``DAY_SURE``: its title and the day agree); None: the search decides as before."""
+    pool = Pool()
+    for item in day_candidates(parsed):
+        pool.add_stored(item)
+    decision = _decide(req, parsed, [], index, pool)
+    best = decision.accepted
+    if best is None or decision.reason != "accepted" or best.confidence < DAY_SURE:
+        return None
+    return pool, replace(decision, reason=DAY_ACCEPTED)
 
 
 def _is_settled_by(decision: Decision, kind: str) -> bool:
@@ -179,7 +200,7 @@ def _is_settled_locally(decision: Decision, hits: list[SiteHit]) -> bool:
     only a near-certain local answer is trusted.
     """
     best = decision.accepted
-    if best is not None and decision.reason == CATALOG_ACCEPTED:
+    if best is not None and decision.reason in (CATALOG_ACCEPTED, DAY_ACCEPTED):
         return True
     if best is None or decision.reason != "accepted":
         return False

@@ -90,3 +90,31 @@ def test_a_movie_like_name_that_the_movie_search_does_not_settle_also_asks_the_s
 
     assert [r.route for r in fake_tpdb.requests] == ["GET /movies", "GET /scenes"]
     assert MatchDecision.objects.get().state == "abstained"
+
+
+def _store_the_fixture_scene() -> Scene:
+    from scenes.services import scene_upsert_from_tpdb
+    from tests.recipes import tpdb_json
+    from tpdbprovider.tpdb.schemas import TPDBScene
+
+    SiteListSync.objects.create(finished_at=dt.datetime.now(tz=dt.UTC))
+    return scene_upsert_from_tpdb(data=TPDBScene.from_json(tpdb_json("scene_detail.json")["data"]))
+
+
+def test_a_site_less_name_whose_stored_scene_of_that_day_is_near_certain_asks_tpdb_nothing(fake_tpdb):
+    scene = _store_the_fixture_scene()
+    request = MatchRequest(provider="movie", type=1, filename="Alex Sample - Sunny Afternoon Picnic (2022-01-03).mp4")
+
+    (result,) = match_movie(request)
+
+    assert result.item.pk == scene.pk
+    assert fake_tpdb.requests == []
+
+
+def test_a_site_less_name_that_only_shares_the_day_of_a_stored_scene_is_searched(fake_tpdb):
+    _store_the_fixture_scene()
+    request = MatchRequest(provider="movie", type=1, filename="Robin Other - Quiet Evening Walk (2022-01-03).mp4")
+
+    match_movie(request)
+
+    assert [r.path for r in fake_tpdb.requests if r.path in ("/scenes", "/movies")]
