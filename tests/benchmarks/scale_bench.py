@@ -245,6 +245,20 @@ def measure(probe: int, offset: int, repeat: int) -> dict[str, tuple[float, int]
         assert response.status_code == 200 and response.json()["MediaContainer"]["Metadata"], response.content[:300]
         return int(response["X-TPDB-Calls"])
 
+    def dateless_match(i: int) -> int:  # the site's folder and the title, no date: the stored catalog answers
+        scene = scenes[(offset + 5 * i + 2) % len(scenes)]
+        body = {"type": 1, "title": scene.title, "filename": f"/library/Scale Site {probe}/{scene.title}.mp4"}
+        response = client.post("/movie/library/metadata/matches", body, content_type="application/json")
+        assert response.status_code == 200, response.content[:300]
+        return int(response["X-TPDB-Calls"])
+
+    def day_match(i: int) -> int:  # no site named: the stored scenes of that day, whatever their site
+        scene = scenes[(offset + 7 * i + 3) % len(scenes)]
+        body = {"type": 1, "title": scene.title, "filename": f"{scene.title} ({scene.release_date:%Y-%m-%d}).mp4"}
+        response = client.post("/movie/library/metadata/matches", body, content_type="application/json")
+        assert response.status_code == 200, response.content[:300]
+        return int(response["X-TPDB-Calls"])
+
     def episode(i: int) -> int:
         scene = scenes[(offset + 3 * i + 1) % len(scenes)]
         response = client.get(f"/tv/library/metadata/tpdb-scene-{scene.tpdb_id}")
@@ -267,6 +281,8 @@ def measure(probe: int, offset: int, repeat: int) -> dict[str, tuple[float, int]
 
     return {
         "warm match": timed(match, range(repeat)),
+        "dateless match (site folder)": timed(dateless_match, range(repeat)),
+        "site-less dated match": timed(day_match, range(repeat)),
         "episode metadata": timed(episode, range(repeat)),
         "season children (2 pages)": timed(season, range(repeat)),
     }
@@ -284,6 +300,10 @@ def explain(probe: int) -> None:
     plans = {
         "local candidates": Scene.objects.filter(site__tpdb_numeric_id__in=[probe], release_date__range=window),
         "season page": season_scenes(site=site, year=YEARS[0])[:PAGE],
+        "catalog candidates (dateless)": Scene.objects.filter(
+            site__tpdb_numeric_id__in=[probe], title__icontains=scene.title.split()[0]
+        ).order_by("-release_date")[:300],
+        "day candidates (site-less)": Scene.objects.filter(release_date__in=[scene.release_date]).order_by("pk")[:300],
     }
     for name, queryset in plans.items():
         print(f"EXPLAIN {name}:\n  " + queryset.explain().replace("\n", "\n  "))
