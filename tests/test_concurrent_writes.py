@@ -156,3 +156,59 @@ def test_one_site_year_record_when_two_prefetches_of_it_run_at_once(fake_tpdb):
     assert _all_at_once(lambda: site_year_prefetch(site=site, year=2022), 3) == []
     assert SiteYearSync.objects.filter(site=site, year=2022).count() == 1
     assert Scene.objects.filter(site=site, release_date__year=2022).exists()
+
+
+def _has_a_lock_waiter() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def test_a_scene_stored_while_its_site_is_numbered_never_deadlocks():
+    """Episode numbering locks the site, then its scenes; storing a matched candidate must take them in that order."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: SQLite serialises writers (BEGIN IMMEDIATE), so no two hold rows at once")
+    data = TPDBScene.from_json(_fixture("scene_detail.json"))
+    scene = scene_upsert_from_tpdb(data=data)
+    assert scene.site_id is not None
+    numbering_holds_the_site = threading.Event()
+    errors: list[BaseException] = []
+
+    def number_the_site() -> None:  # what scenes.episodes._assign does, with a pause between its two steps
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL deadlock_timeout = '50ms'")  # this side detects a deadlock first
+                list(Site.objects.select_for_update(no_key=True).filter(pk=scene.site_id).values_list("pk"))
+                numbering_holds_the_site.set()
+                for _ in range(100):  # until the upsert waits on a lock
+                    if _has_a_lock_waiter():
+                        break
+                    threading.Event().wait(0.05)
+                Scene.objects.filter(pk=scene.pk).update(episode_season=2022, episode_index=10301)
+        except BaseException as exc:  # asserted on below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def store_the_scene() -> None:
+        try:
+            numbering_holds_the_site.wait(timeout=10)
+            scene_upsert_from_tpdb(data=data)
+        except BaseException as exc:  # asserted on below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=number_the_site), threading.Thread(target=store_the_scene)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert not any(w.is_alive() for w in workers), "a writer hung"
+    assert errors == []
+    assert Scene.objects.get(pk=scene.pk).episode_index == 10301
