@@ -382,3 +382,20 @@ def test_an_id_the_named_sites_scene_stores_is_enough_without_title_or_date():
         "tpdb-scene-3", "scene", "Short Dance Getaway", D(2022, 11, 26), 20, "", (JANE,), codes=("1896966",)
     )
     assert _decide("Brazzers Exxtra - 1896966.mp4", [other]).accepted is None
+
+
+def test_a_release_crediting_a_performer_by_her_first_name_counts_her():
+    leah = CandidatePerformer("Leah Clark", "Leah Clark")
+    ours = _cand("a", "Final Game Boss", D(2018, 10, 17), performers=(leah,))
+    rival = _cand("b", "Quiet Night", D(2018, 10, 17), performers=(CandidatePerformer("Ann Roe", "Ann Roe"),))
+    d = _decide("BrazzersExxtra.18.10.17.Leah.XXX.2160p.MP4-FETiSH.mkv", [ours, rival])
+    assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-a"
+    assert d.accepted.breakdown["title"] == "no_title"  # her first name is no title word
+    # a first name that is also a word of the candidate's title stays a title word
+    summer = _cand("c", "Summer Love", D(2018, 10, 17), performers=(CandidatePerformer("Summer Day", "Summer Day"),))
+    assert (
+        score(
+            parse("BrazzersExxtra.18.10.17.Summer.Love.mkv"), INDEX.resolve(["BrazzersExxtra"]), INDEX, summer
+        ).breakdown["title"]
+        == "exact"
+    )

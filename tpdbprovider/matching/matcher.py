@@ -220,6 +220,15 @@ def _match_performers(words: tuple[str, ...], cand: Candidate) -> tuple[int, int
             strong += 1
         else:
             weak += 1
+    if not strong:
+        # `Site.18.10.17.Leah.XXX`: releases often credit a performer by her first name alone.
+        title_words = set(words_of(cand.title))
+        for performer in cand.performers:
+            firsts = {v[0] for v in _performer_variants(performer) if len(v) >= 2 and len(v[0]) >= 3}
+            first = next((f for f in sorted(firsts) if f in words and f not in title_words), None)
+            if first is not None and (first,) not in matched:
+                matched.add((first,))
+                weak += 1
     return strong, weak, matched
 
 
@@ -574,8 +583,8 @@ def _is_site_confirmed(best: ScoredCandidate) -> bool:
     ):
         return False  # a studio and a year are no item: `Tasting Hearts (2013)` is not `Trading Hearts`
     undated = best.breakdown.get("date") in ("none", "unknown") and best.breakdown.get("codes") != "match"
-    if best.breakdown.get("title") == "performer_title" and undated:
-        return False  # a solo site titles every scene of a performer by her name: without a date or id, which one?
+    if best.breakdown.get("title") == "performer_title" and (undated or best.breakdown.get("date") == "near"):
+        return False  # a solo site titles every scene of a performer by her name: without its date or id, which one?
     site = best.breakdown.get("site", "none")
     if site in CONFIRMING_SITES or site == "none":
         return True
