@@ -166,49 +166,81 @@ def _has_a_lock_waiter() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def test_a_scene_stored_while_its_site_is_numbered_never_deadlocks():
-    """Episode numbering locks the site, then its scenes; storing a matched candidate must take them in that order."""
+def _hold_wait_take(hold: Callable[[], object], take: Callable[[], object], work: Callable[[], object]) -> list:
+    """One writer locks with ``hold``, waits until ``work`` (another thread) waits on a lock, then locks with ``take``;
+    returns what either raised. That writer detects a deadlock first, so a lock-order inversion in ``work`` fails it."""
     if connection.vendor != "postgresql":
         pytest.skip("row locks: SQLite serialises writers (BEGIN IMMEDIATE), so no two hold rows at once")
-    data = TPDBScene.from_json(_fixture("scene_detail.json"))
-    scene = scene_upsert_from_tpdb(data=data)
-    assert scene.site_id is not None
-    numbering_holds_the_site = threading.Event()
+    holding = threading.Event()
     errors: list[BaseException] = []
 
-    def number_the_site() -> None:  # what scenes.episodes._assign does, with a pause between its two steps
+    def writer() -> None:
         from django.db import transaction
 
         try:
             with transaction.atomic():
                 with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL deadlock_timeout = '50ms'")  # this side detects a deadlock first
-                list(Site.objects.select_for_update(no_key=True).filter(pk=scene.site_id).values_list("pk"))
-                numbering_holds_the_site.set()
-                for _ in range(100):  # until the upsert waits on a lock
+                    cursor.execute("SET LOCAL deadlock_timeout = '50ms'")
+                hold()
+                holding.set()
+                for _ in range(100):
                     if _has_a_lock_waiter():
                         break
                     threading.Event().wait(0.05)
-                Scene.objects.filter(pk=scene.pk).update(episode_season=2022, episode_index=10301)
-        except BaseException as exc:  # asserted on below
+                take()
+        except BaseException as exc:  # asserted on by the caller
             errors.append(exc)
         finally:
             connections.close_all()
 
-    def store_the_scene() -> None:
+    def other() -> None:
         try:
-            numbering_holds_the_site.wait(timeout=10)
-            scene_upsert_from_tpdb(data=data)
-        except BaseException as exc:  # asserted on below
+            holding.wait(timeout=10)
+            work()
+        except BaseException as exc:  # asserted on by the caller
             errors.append(exc)
         finally:
             connections.close_all()
 
-    workers = [threading.Thread(target=number_the_site), threading.Thread(target=store_the_scene)]
+    workers = [threading.Thread(target=writer), threading.Thread(target=other)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=30)
     assert not any(w.is_alive() for w in workers), "a writer hung"
+    return errors
+
+
+def test_a_scene_stored_while_its_site_is_numbered_never_deadlocks():
+    """Episode numbering locks the site, then its scenes; storing a matched candidate must take them in that order."""
+    data = TPDBScene.from_json(_fixture("scene_detail.json"))
+    scene = scene_upsert_from_tpdb(data=data)
+    assert scene.site_id is not None
+
+    errors = _hold_wait_take(
+        lambda: list(Site.objects.select_for_update(no_key=True).filter(pk=scene.site_id).values_list("pk")),
+        lambda: Scene.objects.filter(pk=scene.pk).update(episode_season=2022, episode_index=10301),
+        lambda: scene_upsert_from_tpdb(data=data),
+    )
+
     assert errors == []
     assert Scene.objects.get(pk=scene.pk).episode_index == 10301
+
+
+def test_a_scene_locks_every_canonical_performer_before_any_credit_record():
+    """Another scene's writer holds a canonical performer, then wants a credit record this scene also credits: this
+    scene must not hold that record while it waits for the performer."""
+    data = TPDBScene.from_json(_fixture("scene_detail.json"))
+    scene_upsert_from_tpdb(data=data)
+    credits = sorted(data.performers, key=lambda c: c.id)
+    first_credit, later_parent = credits[0], credits[1].parent
+    assert later_parent is not None and first_credit.parent is not None
+    assert first_credit.parent.id != later_parent.id
+
+    errors = _hold_wait_take(
+        lambda: list(Performer.objects.select_for_update().filter(tpdb_id=later_parent.id).values_list("pk")),
+        lambda: list(Performer.objects.select_for_update().filter(tpdb_id=first_credit.id).values_list("pk")),
+        lambda: scene_upsert_from_tpdb(data=data),
+    )
+
+    assert errors == []
