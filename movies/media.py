@@ -52,9 +52,11 @@ def performer_upsert_from_tpdb(*, data: TPDBPerformer) -> Performer:
     return performer
 
 
-def performer_credit_upsert_from_tpdb(*, data: TPDBPerformerCredit) -> Performer:
-    """The site-specific credit record, pointing at its canonical parent (stored first) when TPDB linked one."""
-    parent = performer_upsert_from_tpdb(data=data.parent) if data.parent else None
+def performer_credit_upsert_from_tpdb(*, data: TPDBPerformerCredit, parent: Performer | None = None) -> Performer:
+    """The site-specific credit record, pointing at its canonical parent (``parent`` when the caller stored it, else
+    stored first here) when TPDB linked one."""
+    if parent is None and data.parent:
+        parent = performer_upsert_from_tpdb(data=data.parent)
     values: dict[str, Any] = {
         "tpdb_numeric_id": data.numeric_id,
         "slug": data.slug[:255],
@@ -116,10 +118,17 @@ def site_for_tpdb_media(*, data: TPDBScene) -> Site | None:
 def credits_from_tpdb(*, data: TPDBScene) -> list[tuple[Performer, str]]:
     """(credit performer, credited name) in TPDB order, one per performer record.
 
-    Rows are written in uuid order, not TPDB order, so two transactions storing scenes that share performers lock
-    those rows in the same order and cannot deadlock.
+    Rows are written in one order whatever TPDB's: every canonical parent first, then every credit record, each in
+    uuid order, so two transactions storing scenes that share performers lock those rows in the same order and cannot
+    deadlock. (Credit by credit, each parent before its credit, two scenes crediting the same two performers through
+    other sites' records locked the parents in opposite orders: PostgreSQL's log showed these deadlocks under 4 clients.)
     """
-    stored = {c.id: performer_credit_upsert_from_tpdb(data=c) for c in sorted(data.performers, key=lambda c: c.id)}
+    parents = {c.parent.id: c.parent for c in data.performers if c.parent is not None}
+    stored_parents = {pid: performer_upsert_from_tpdb(data=parents[pid]) for pid in sorted(parents)}
+    stored = {
+        c.id: performer_credit_upsert_from_tpdb(data=c, parent=stored_parents.get(c.parent.id) if c.parent else None)
+        for c in sorted(data.performers, key=lambda c: c.id)
+    }
     credits: list[tuple[Performer, str]] = []
     seen: set[int] = set()
     for credit in data.performers:

@@ -27,12 +27,13 @@ def movie_studio_from_site_name(*, name: str) -> str:
 
 @retry_on_conflict
 def movie_upsert_from_tpdb(*, data: TPDBScene) -> Movie:
-    """Create or update one movie with its site, cast and credits. Safe to repeat: keyed on tpdb_id."""
+    """Create or update one movie with its site, cast and credits. Safe to repeat: keyed on tpdb_id. Locks the site
+    row before the movie's, as the scene upsert does."""
+    site = site_for_tpdb_media(data=data)
     existing = Movie.objects.select_for_update().filter(tpdb_id=data.id).first()
     values = media_values_from_tpdb(data=data, model=Movie, existing=existing)
     if data.date is not None and "release_date" in values:  # a locked date keeps its year
         values["year"] = data.date.year
-    site = site_for_tpdb_media(data=data)
     if site is not None or existing is None:
         values["site"] = site
     site_name = data.site.name if data.site else (site.name if site else "")

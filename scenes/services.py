@@ -29,10 +29,13 @@ from tpdbprovider.tpdb.schemas import TPDBScene
 
 @retry_on_conflict
 def scene_upsert_from_tpdb(*, data: TPDBScene) -> Scene:
-    """Create or update one scene with its site, performers and credits. Safe to repeat: keyed on tpdb_id."""
+    """Create or update one scene with its site, performers and credits. Safe to repeat: keyed on tpdb_id.
+
+    The site row is locked before the scene's, the order episode numbering takes (its site, then the site's scenes):
+    the other way round a match storing its candidate and another numbering that site deadlocked on PostgreSQL."""
+    site = site_for_tpdb_media(data=data)
     existing = Scene.objects.select_for_update().filter(tpdb_id=data.id).first()
     values = media_values_from_tpdb(data=data, model=Scene, existing=existing)
-    site = site_for_tpdb_media(data=data)
     if site is not None or existing is None:
         values["site"] = site
     scene, _ = Scene.objects.update_or_create(tpdb_id=data.id, defaults=values)

@@ -156,3 +156,91 @@ def test_one_site_year_record_when_two_prefetches_of_it_run_at_once(fake_tpdb):
     assert _all_at_once(lambda: site_year_prefetch(site=site, year=2022), 3) == []
     assert SiteYearSync.objects.filter(site=site, year=2022).count() == 1
     assert Scene.objects.filter(site=site, release_date__year=2022).exists()
+
+
+def _has_a_lock_waiter() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def _hold_wait_take(hold: Callable[[], object], take: Callable[[], object], work: Callable[[], object]) -> list:
+    """One writer locks with ``hold``, waits until ``work`` (another thread) waits on a lock, then locks with ``take``;
+    returns what either raised. That writer detects a deadlock first, so a lock-order inversion in ``work`` fails it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: SQLite serialises writers (BEGIN IMMEDIATE), so no two hold rows at once")
+    holding = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL deadlock_timeout = '50ms'")
+                hold()
+                holding.set()
+                for _ in range(100):
+                    if _has_a_lock_waiter():
+                        break
+                    threading.Event().wait(0.05)
+                take()
+        except BaseException as exc:  # asserted on by the caller
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def other() -> None:
+        try:
+            holding.wait(timeout=10)
+            work()
+        except BaseException as exc:  # asserted on by the caller
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=writer), threading.Thread(target=other)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert not any(w.is_alive() for w in workers), "a writer hung"
+    return errors
+
+
+def test_a_scene_stored_while_its_site_is_numbered_never_deadlocks():
+    """Episode numbering locks the site, then its scenes; storing a matched candidate must take them in that order."""
+    data = TPDBScene.from_json(_fixture("scene_detail.json"))
+    scene = scene_upsert_from_tpdb(data=data)
+    assert scene.site_id is not None
+
+    errors = _hold_wait_take(
+        lambda: list(Site.objects.select_for_update(no_key=True).filter(pk=scene.site_id).values_list("pk")),
+        lambda: Scene.objects.filter(pk=scene.pk).update(episode_season=2022, episode_index=10301),
+        lambda: scene_upsert_from_tpdb(data=data),
+    )
+
+    assert errors == []
+    assert Scene.objects.get(pk=scene.pk).episode_index == 10301
+
+
+def test_a_scene_locks_every_canonical_performer_before_any_credit_record():
+    """Another scene's writer holds a canonical performer, then wants a credit record this scene also credits: this
+    scene must not hold that record while it waits for the performer."""
+    data = TPDBScene.from_json(_fixture("scene_detail.json"))
+    scene_upsert_from_tpdb(data=data)
+    credits = sorted(data.performers, key=lambda c: c.id)
+    first_credit, later_parent = credits[0], credits[1].parent
+    assert later_parent is not None and first_credit.parent is not None
+    assert first_credit.parent.id != later_parent.id
+
+    errors = _hold_wait_take(
+        lambda: list(Performer.objects.select_for_update().filter(tpdb_id=later_parent.id).values_list("pk")),
+        lambda: list(Performer.objects.select_for_update().filter(tpdb_id=first_credit.id).values_list("pk")),
+        lambda: scene_upsert_from_tpdb(data=data),
+    )
+
+    assert errors == []

@@ -75,20 +75,21 @@ class Pool:
 
 
 def local_candidates(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex) -> Iterable[Scene]:
-    """Stored scenes of the resolved sites (and their families) around the parsed dates."""
-    dates = parsed.dates
-    if not hits or not dates:
+    """Stored scenes of the resolved sites (and their families) around the parsed dates, and those storing an id the
+    name carries (`Site - 1896966.mp4`: the studio's id is in no title, so no search finds it by words)."""
+    dates, codes = parsed.dates, list(parsed.codes)
+    if not hits or not (dates or codes):
         return []
     tpdb_site_ids: set[int] = set()
     for hit in hits:
         tpdb_site_ids |= index.family_of(hit.entry.id) | {hit.entry.id}
     # One window per reading: `13.12.20` may be 2013-12-20 or 2020-12-13, and the years between are no candidates.
-    windows = Q()
+    wanted = Q(external_id__in=codes) if codes else Q(pk__in=[])
     for day in dates:
         start = day - datetime.timedelta(days=LOCAL_DAYS_BEFORE)
-        windows |= Q(release_date__range=(start, day + datetime.timedelta(days=LOCAL_DAYS_AFTER)))
+        wanted |= Q(release_date__range=(start, day + datetime.timedelta(days=LOCAL_DAYS_AFTER)))
     return _with_credits(
-        Scene.objects.filter(windows, site__tpdb_numeric_id__in=tpdb_site_ids)
+        Scene.objects.filter(wanted, site__tpdb_numeric_id__in=tpdb_site_ids)
         .select_related("site")
         .order_by("release_date")[:200]
     )

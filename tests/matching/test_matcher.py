@@ -348,3 +348,54 @@ def test_a_studio_and_a_year_without_the_title_or_a_performer_are_no_answer():
     d = _decide("[Brazzers] Tasting Hearts (2013) [2160p].mp4", [movie])
     assert d.ranked[0].breakdown["title"] == "weak"
     assert d.accepted is None
+
+
+def test_a_site_and_its_one_credited_performer_name_the_scene():
+    ann = CandidatePerformer("Ann Roe", "Ann Roe")
+    only = [_cand("a", "Sunny Office", D(2021, 3, 4)), _cand("b", "Lucky Habit", D(2020, 1, 2), performers=(ann,))]
+    d = _decide("Brazzers Exxtra - Jane Doe.mp4", only)
+    assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-a"
+    assert d.reason == "unique_cast"
+    # a second scene of hers on that site: which one the name cannot say
+    twice = [*only, _cand("c", "Quiet Night", D(2019, 5, 6))]
+    assert _decide("Brazzers Exxtra - Jane Doe.mp4", twice).accepted is None
+    # on another site than the named one she is no answer either
+    assert _decide("Vixen - Jane Doe.mp4", only[:1]).accepted is None
+
+
+def test_the_scene_crediting_both_named_performers_leads_one_crediting_only_one():
+    ann = CandidatePerformer("Ann Roe", "Ann Roe")
+    both = _cand("a", "Sunny Office", D(2021, 3, 4), performers=(JANE, ann))
+    one = _cand("b", "Quiet Night", D(2019, 5, 6), performers=(ann,))
+    d = _decide("Brazzers Exxtra - Jane Doe And Ann Roe.mp4", [both, one])
+    assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-a"
+    assert d.accepted.breakdown["title"] == "no_title"  # the joiner is no title word
+
+
+def test_an_id_the_named_sites_scene_stores_is_enough_without_title_or_date():
+    one = Candidate("tpdb-scene-1", "scene", "Short Dance Getaway", D(2022, 11, 26), 2, "", (JANE,), codes=("1896966",))
+    two = Candidate("tpdb-scene-2", "scene", "Quiet Night", D(2022, 10, 1), 2, "", (JANE,), codes=("1896967",))
+    d = _decide("Brazzers Exxtra - 1896966.mp4", [one, two])
+    assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-1"
+    # the same id on a scene of a site the name does not name proves nothing
+    other = Candidate(
+        "tpdb-scene-3", "scene", "Short Dance Getaway", D(2022, 11, 26), 20, "", (JANE,), codes=("1896966",)
+    )
+    assert _decide("Brazzers Exxtra - 1896966.mp4", [other]).accepted is None
+
+
+def test_a_release_crediting_a_performer_by_her_first_name_counts_her():
+    leah = CandidatePerformer("Leah Clark", "Leah Clark")
+    ours = _cand("a", "Final Game Boss", D(2018, 10, 17), performers=(leah,))
+    rival = _cand("b", "Quiet Night", D(2018, 10, 17), performers=(CandidatePerformer("Ann Roe", "Ann Roe"),))
+    d = _decide("BrazzersExxtra.18.10.17.Leah.XXX.2160p.MP4-FETiSH.mkv", [ours, rival])
+    assert d.accepted is not None and d.accepted.candidate.key == "tpdb-scene-a"
+    assert d.accepted.breakdown["title"] == "no_title"  # her first name is no title word
+    # a first name that is also a word of the candidate's title stays a title word
+    summer = _cand("c", "Summer Love", D(2018, 10, 17), performers=(CandidatePerformer("Summer Day", "Summer Day"),))
+    assert (
+        score(
+            parse("BrazzersExxtra.18.10.17.Summer.Love.mkv"), INDEX.resolve(["BrazzersExxtra"]), INDEX, summer
+        ).breakdown["title"]
+        == "exact"
+    )

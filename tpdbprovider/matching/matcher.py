@@ -31,6 +31,10 @@ AGREEING_NUMBERS = frozenset({"none", "match", "part_only", "part_match"})
 DUPLICATE_RELATIONS = frozenset({"exact", "parent", "child"})
 # A name that says its site (before the date, a leading [Site]) naming no site we know: every candidate loses this.
 UNKNOWN_SITE_POINTS = -20.0
+# An id TPDB stores for the candidate, on the site the name names: the studio's own number for that scene.
+CODE_SITE_POINTS = 15.0
+# Words that join performer names (`Jane Doe and Ann Roe`, `Jane x Ann`): never an unexplained title word between them.
+_JOINER_WORDS = frozenset({"and", "x", "feat", "ft", "with", "vs"})
 # A site code we do not list that spells the candidate's site (`ete` for Euro Teen Erotica).
 ABBREVIATION_POINTS = 16.0
 # Site labels that confirm the candidate's site; any other needs a named performer as well before it is accepted.
@@ -216,6 +220,15 @@ def _match_performers(words: tuple[str, ...], cand: Candidate) -> tuple[int, int
             strong += 1
         else:
             weak += 1
+    if not strong:
+        # `Site.18.10.17.Leah.XXX`: releases often credit a performer by her first name alone.
+        title_words = set(words_of(cand.title))
+        for performer in cand.performers:
+            firsts = {v[0] for v in _performer_variants(performer) if len(v) >= 2 and len(v[0]) >= 3}
+            first = next((f for f in sorted(firsts) if f in words and f not in title_words), None)
+            if first is not None and (first,) not in matched:
+                matched.add((first,))
+                weak += 1
     return strong, weak, matched
 
 
@@ -284,6 +297,8 @@ def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Cand
         30.0, (18.0 if strong else 8.0 * min(weak, 1)) + 6.0 * max(strong - 1, 0) + 4.0 * weak * bool(strong)
     )
     residual = _remove_spans(words, matched)
+    if strong + weak >= 2:
+        residual = tuple(w for w in residual if w not in _JOINER_WORDS)
     title_words = tuple(words_of(cand.title))
     title_label, title_points = _title_feature(words, residual, parsed.uncertain_words, title_words, matched)
     if title_label != "exact" and _names_whole_title(parsed, hits, ids, matched, title_words):
@@ -301,6 +316,8 @@ def score(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, cand: Cand
         explained_points += CAST_POINTS  # `Site - Jane Doe Ann Roe.mp4`: the name is the site and two credited names
     if title_label == "exact" and len(title_words) >= 2 and site_label in CONFIRMING_SITES and date_label == "none":
         explained_points += SITE_TITLE_POINTS  # `Site/Title.mp4`: the whole title on the named site, no date to check
+    if code_label == "match" and site_label in CONFIRMING_SITES and date_label not in ("conflicting", "near"):
+        explained_points += CODE_SITE_POINTS  # `Site - 1896966.mp4`: the site and the studio's id for the scene
     total = (
         site_points
         + date_points
@@ -489,6 +506,8 @@ def decide(
     if verdict != "accepted" and (unique := _unique_title(ranked)) is not None:
         # a title-only name whose whole title names one item and nothing else comes close
         return Decision(unique, ranked, "unique_title")
+    if verdict != "accepted" and (cast := _unique_cast(ranked)) is not None:
+        return Decision(cast, ranked, "unique_cast")
     if verdict == "low_confidence" and not has_site:
         verdict = "no_site"
     if verdict == "accepted" and not _is_site_confirmed(best):
@@ -515,6 +534,39 @@ def _unique_title(ranked: list[ScoredCandidate]) -> ScoredCandidate | None:
     return best
 
 
+def _names_site_and_cast(scored: ScoredCandidate) -> bool:
+    """The name is the candidate's site and its credited performers, and nothing else (no date, title or id)."""
+    b = scored.breakdown
+    return (
+        b.get("site") in CONFIRMING_SITES
+        and b.get("date") == "none"
+        and b.get("title") == "no_title"
+        and b.get("codes") == "none"
+        and float(b.get("explained_points", 0)) > 0
+        and b.get("numbers") in AGREEING_NUMBERS
+    )
+
+
+def _unique_cast(ranked: list[ScoredCandidate]) -> ScoredCandidate | None:
+    """`Site - Jane Doe.mp4`: the one scene of the named site crediting the named performers, when no other candidate of
+    that site credits as many of them. Never a scene titled by its performer's name: a solo site has one per visit."""
+    cast = [s for s in ranked if _names_site_and_cast(s)]
+    if len(cast) != 1 or float(cast[0].breakdown.get("performer_points", 0)) < 18.0:
+        return None
+    best = cast[0]
+    named = float(best.breakdown.get("performers_matched", 0))
+    rivals = (
+        other
+        for other in ranked
+        if other is not best
+        and other.breakdown.get("site") in CONFIRMING_SITES
+        and float(other.breakdown.get("performers_matched", 0)) >= named
+    )
+    if any(rivals):
+        return None
+    return best
+
+
 def _is_title_rival(other: ScoredCandidate) -> bool:
     """Another candidate whose title reads like the name's (a typo away), not a shorter title inside it nor a series
     neighbour (`Bright Lunch 2` for `Bright Lunch 1`)."""
@@ -531,8 +583,8 @@ def _is_site_confirmed(best: ScoredCandidate) -> bool:
     ):
         return False  # a studio and a year are no item: `Tasting Hearts (2013)` is not `Trading Hearts`
     undated = best.breakdown.get("date") in ("none", "unknown") and best.breakdown.get("codes") != "match"
-    if best.breakdown.get("title") == "performer_title" and undated:
-        return False  # a solo site titles every scene of a performer by her name: without a date or id, which one?
+    if best.breakdown.get("title") == "performer_title" and (undated or best.breakdown.get("date") == "near"):
+        return False  # a solo site titles every scene of a performer by her name: without its date or id, which one?
     site = best.breakdown.get("site", "none")
     if site in CONFIRMING_SITES or site == "none":
         return True

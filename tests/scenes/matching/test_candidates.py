@@ -45,6 +45,19 @@ def test_without_a_resolved_site_or_a_date_there_are_no_local_candidates():
     assert list(local_candidates(no_site, index.resolve(no_site.site_tokens), index)) == []
 
 
+def test_a_stored_scene_of_the_named_site_with_the_names_id_is_a_local_candidate_without_a_date():
+    site, other = make_site("Alpha Studio", 7001), make_site("Beta Studio", 7002)
+    wanted = make_scene(site, "Short Dance", dt.date(2019, 2, 23), external_id="1896966")
+    make_scene(site, "Another", dt.date(2019, 2, 23), external_id="1896967")
+    make_scene(other, "Same id elsewhere", dt.date(2019, 2, 23), external_id="1896966")
+    parsed = parsed_for("Alpha Studio - 1896966.mp4")
+    index = site_index_get(force=True)
+
+    found = list(local_candidates(parsed, index.resolve(parsed.site_tokens), index))
+
+    assert [s.pk for s in found] == [wanted.pk]
+
+
 def test_a_stored_row_is_not_replaced_by_the_same_item_fetched_from_tpdb(fake_tpdb):
     data = tpdb_client(lane="interactive").get_scene(FIXTURE_SCENE)
     stored = make_scene(None, "Stored Title", dt.date(2022, 1, 3), tpdb_id=FIXTURE_SCENE)
