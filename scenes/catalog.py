@@ -61,11 +61,10 @@ def is_site_year_fresh(*, tpdb_site_id: int, year: int) -> bool:
 def complete_catalog_sites(tpdb_site_ids: set[int]) -> set[int]:
     """Those of these sites whose whole catalog was walked within ``CATALOG_FRESH`` (the undated season is recorded
     last, when the walk is over): every scene they have is stored, so none can be missing from a local match."""
-    return set(
-        SiteYearSync.objects.filter(
-            site__tpdb_numeric_id__in=tpdb_site_ids, year=UNDATED_SEASON, synced_at__gte=_fresh_after()
-        ).values_list("site__tpdb_numeric_id", flat=True)
-    )
+    rows = SiteYearSync.objects.filter(
+        site__tpdb_numeric_id__in=tpdb_site_ids, year=UNDATED_SEASON, synced_at__gte=_fresh_after()
+    ).values_list("site__tpdb_numeric_id", flat=True)
+    return {site_id for site_id in rows if site_id is not None}
 
 
 def _record_years(site: Site, years: set[int]) -> None:
