@@ -13,6 +13,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from tpdbprovider.core.db import is_busy
 from tpdbprovider.core.exceptions import (
     ApplicationError,
     UpstreamError,
@@ -42,6 +43,13 @@ def _first_message(detail: Any) -> str:
 
 
 def plex_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    if isinstance(exc, OperationalError) and is_busy(exc):  # up, but another write held the rows past every retry
+        logger.warning("Database busy (%s); answering 503", str(exc).strip()[:200])
+        return Response(
+            _body("database_busy", "The database was busy with another write; try again.", {"retry_after": 1}),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, OperationalError | InterfaceError):  # the database is unreachable or was restarted
         _log_database_outage(exc)
         return Response(

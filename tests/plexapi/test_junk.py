@@ -184,3 +184,24 @@ def test_recursion_anywhere_on_the_way_in_is_a_400_not_a_500():
     request = Request(APIRequestFactory().get("/tv"))
     response = plex_exception_handler(RecursionError("maximum recursion depth exceeded"), {"request": request})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("database is locked", "database_busy"),  # SQLite: another writer outlasted the busy timeout
+        ("connection to server at 127.0.0.1, port 5432 failed: Connection refused", "database_unavailable"),
+    ],
+)
+def test_a_busy_database_is_told_apart_from_an_unreachable_one(message, code):
+    from django.db import OperationalError
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from plexapi.exception_handler import plex_exception_handler
+
+    request = Request(APIRequestFactory().get("/tv"))
+    response = plex_exception_handler(OperationalError(message), {"request": request})
+    assert response.status_code == 503
+    assert response.data["code"] == code
+    assert int(response["Retry-After"]) > 0

@@ -37,6 +37,12 @@ def is_deadlock(exc: OperationalError) -> bool:
     return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) == "40P01"
 
 
+def is_busy(exc: OperationalError) -> bool:
+    """True when the database is up but another writer held what this one needed: a PostgreSQL deadlock victim or
+    SQLite's ``database is locked`` (its busy timeout ran out)."""
+    return is_deadlock(exc) or "database is locked" in str(exc)
+
+
 def retry_on_conflict(func: Callable[P, T]) -> Callable[P, T]:
     """Run ``func`` in a savepoint (a transaction when none is open); on a unique-constraint race or a deadlock run it
     again.
