@@ -120,7 +120,8 @@ def catalog_candidates(parsed: ParsedScene, tpdb_site_ids: set[int], *, site_wor
     for word in sorted(titled, key=len, reverse=True)[:CATALOG_TITLE_WORDS]:
         matches |= Q(title__icontains=word)
     for word in sorted(named, key=len, reverse=True)[:CATALOG_NAME_WORDS]:
-        matches |= Q(pk__in=ScenePerformer.objects.filter(performer__name__icontains=word).values("scene_id"))
+        credits = ScenePerformer.objects.filter(scene__site__tpdb_numeric_id__in=tpdb_site_ids)  # these sites' only
+        matches |= Q(pk__in=credits.filter(performer__name__icontains=word).values("scene_id"))
     for code in codes[:CATALOG_CODES]:
         matches |= Q(external_id__contains=code) | Q(slug__contains=code) | Q(url__contains=code)
         if len(code) <= 12:

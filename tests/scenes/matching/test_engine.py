@@ -118,3 +118,22 @@ def test_a_site_less_name_that_only_shares_the_day_of_a_stored_scene_is_searched
     match_movie(request)
 
     assert [r.path for r in fake_tpdb.requests if r.path in ("/scenes", "/movies")]
+
+
+def test_a_dateless_file_of_a_complete_site_is_answered_from_its_rows_and_found_by_a_performer_alone(fake_tpdb):
+    from scenes.matching.candidates import catalog_candidates
+    from tpdbprovider.matching.parser import MatchInput, parse_request
+
+    scene = _store_the_fixture_scene()
+    site_number = scene.site.tpdb_numeric_id
+    SiteYearSync.objects.create(site=scene.site, year=0, synced_at=dt.datetime.now(tz=dt.UTC))  # the whole catalog
+
+    (result,) = match_movie(
+        MatchRequest(provider="movie", type=1, filename="/media/Example Studio/Alex Sample/Sunny Afternoon Picnic.mp4")
+    )
+    assert result.item.pk == scene.pk
+    assert fake_tpdb.requests == []
+
+    by_performer = parse_request(MatchInput(filename="/media/Example Studio/Alex Sample/Other Words.mp4", kind="movie"))
+    assert catalog_candidates(by_performer, {site_number}) == [scene]
+    assert catalog_candidates(by_performer, {site_number + 1}) == []
