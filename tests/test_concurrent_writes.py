@@ -53,13 +53,17 @@ def _all_at_once(work: Callable[[], object], threads: int = THREADS) -> list[Bas
         finally:
             connections.close_all()
 
-    workers = [threading.Thread(target=run) for _ in range(threads)]
+    _run_together([threading.Thread(target=run) for _ in range(threads)], timeout_s=60)
+    return errors
+
+
+def _run_together(workers: list[threading.Thread], *, timeout_s: float) -> None:
+    """Start every writer, wait for each, and fail when one is still running after ``timeout_s``."""
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join(timeout=60)
+        worker.join(timeout=timeout_s)
     assert not any(w.is_alive() for w in workers), "a writer hung"
-    return errors
 
 
 def test_one_site_stored_by_many_writers_at_once():
@@ -202,12 +206,7 @@ def _hold_wait_take(hold: Callable[[], object], take: Callable[[], object], work
         finally:
             connections.close_all()
 
-    workers = [threading.Thread(target=writer), threading.Thread(target=other)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=30)
-    assert not any(w.is_alive() for w in workers), "a writer hung"
+    _run_together([threading.Thread(target=writer), threading.Thread(target=other)], timeout_s=30)
     return errors
 
 
