@@ -96,12 +96,13 @@ def _engine_match(req: MatchRequest) -> list[MatchResult]:
         for item in local_candidates(parsed, hits, index):
             pool.add_stored(item)
         decision = _decide(req, parsed, hits, index, pool)
-    if not _is_settled_locally(decision, hits) and hits and not parsed.dates:
+    # A person's Fix Match always gets TPDB's list; the automatic answers below are the ones a search would give.
+    if not req.manual and not _is_settled_locally(decision, hits) and hits and not parsed.dates:
         # No date to look around: a site whose whole catalog is stored answers from its rows what a search would.
         catalog_pool, catalog_decision = _catalog_decision(req, parsed, hits, index)
         if catalog_decision is not None:
             pool, decision = catalog_pool, catalog_decision
-    if not hits and parsed.dates and (sure := _sure_on_its_date(req, parsed, index)) is not None:
+    if not req.manual and not hits and parsed.dates and (sure := _sure_on_its_date(req, parsed, index)) is not None:
         # No site named (`Performer - Title (2019-10-13)`): a stored scene of that day this sure needs no search.
         pool, decision = sure
     if not _is_settled_locally(decision, hits):
@@ -153,8 +154,8 @@ def _decide(req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: 
 def _catalog_decision(
     req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex
 ) -> tuple[Pool, Decision | None]:
-    """The answer among the stored scenes of the name's sites when their whole catalogs are stored (the sites named
-    must be complete; their families are searched where complete too), or None: the search decides as before."""
+    """The answer among the stored scenes of the name's sites and their families whose whole catalogs are stored (one
+    named site at least must be), or None: the search decides as before."""
     named = {hit.entry.id for hit in hits}
     family: set[int] = set(named)
     for site_id in named:

@@ -137,3 +137,16 @@ def test_a_dateless_file_of_a_complete_site_is_answered_from_its_rows_and_found_
     by_performer = parse_request(MatchInput(filename="/media/Example Studio/Alex Sample/Other Words.mp4", kind="movie"))
     assert catalog_candidates(by_performer, {site_number}) == [scene]
     assert catalog_candidates(by_performer, {site_number + 1}) == []
+
+
+def test_a_fix_match_of_a_dateless_file_of_a_complete_site_still_gets_tpdbs_list(fake_tpdb):
+    scene = _store_the_fixture_scene()
+    SiteYearSync.objects.create(site=scene.site, year=0, synced_at=dt.datetime.now(tz=dt.UTC))
+    request = MatchRequest(
+        provider="movie", type=1, manual=True, filename="/media/Example Studio/Alex Sample/Sunny Afternoon Picnic.mp4"
+    )
+
+    results = match_movie(request)
+
+    assert results and results[0].item.pk == scene.pk
+    assert [r.path for r in fake_tpdb.requests if r.path in ("/scenes", "/movies")]
