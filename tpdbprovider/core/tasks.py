@@ -32,18 +32,57 @@ TRANSIENT_RETRY: dict[str, Any] = {
 # Plex request that queued them. Two threads, like the full stack's worker (-c 2): a site's catalog walk is not queued
 # behind hundreds of detail fetches during a first scan; the TPDB bucket's background lane bounds both together.
 _embedded_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tpdb-task")
+_retry_lock = threading.Lock()
+_retry_timers: set[threading.Timer] = set()
 
 
-def _run_embedded(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
+def _run_embedded(task: Task[..., Any], kwargs: dict[str, Any], retries: int = 0) -> None:
     try:
-        task.apply(kwargs=kwargs, throw=False)
+        task.apply(kwargs=kwargs, retries=retries, throw=False)
     except Exception:  # a background job must never take the web process down
         logger.exception("embedded task %s failed", task.name)
 
 
-def submit_embedded(task: Task[..., Any], kwargs: dict[str, Any]) -> None:
+def submit_embedded(task: Task[..., Any], kwargs: dict[str, Any], retries: int = 0) -> None:
     """Run ``task`` on the embedded task thread (the embedded default's stand-in for a worker)."""
-    _embedded_pool.submit(_run_embedded, task, kwargs)
+    _embedded_pool.submit(_run_embedded, task, kwargs, retries)
+
+
+def is_embedded_run(task: Task[..., Any]) -> bool:
+    """True inside a task the embedded task threads run (eagerly, with no broker to retry through)."""
+    return bool(task.request.is_eager and settings.CELERY_TASK_ALWAYS_EAGER and settings.TASKS_IN_BACKGROUND_THREAD)
+
+
+def retry_embedded_later(task: Task[..., Any], countdown_s: float) -> None:
+    """Run the current embedded task again ``countdown_s`` from now as its next retry, as a worker would: Celery's
+    eager ``retry`` runs it again at once, countdown ignored, and logs the last failure with a traceback."""
+    kwargs, retries = dict(task.request.kwargs or {}), (task.request.retries or 0) + 1
+
+    def run() -> None:
+        with _retry_lock:
+            _retry_timers.discard(timer)
+        submit_embedded(task, kwargs, retries)
+
+    timer = threading.Timer(countdown_s, run)
+    timer.daemon = True
+    with _retry_lock:
+        _retry_timers.add(timer)
+    timer.start()
+
+
+def embedded_retries_pending() -> int:
+    """How many embedded retries wait for their time."""
+    with _retry_lock:
+        return len(_retry_timers)
+
+
+def embedded_retries_cancel() -> None:
+    """Drop every embedded retry still waiting (tests; a process shutting down)."""
+    with _retry_lock:
+        timers = list(_retry_timers)
+        _retry_timers.clear()
+    for timer in timers:
+        timer.cancel()
 
 
 def _dispatch(task: Task[..., Any], kwargs: dict[str, Any], countdown_s: float | None = None) -> None:
