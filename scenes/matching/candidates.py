@@ -96,14 +96,22 @@ def local_candidates(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex)
 
 
 def day_candidates(parsed: ParsedScene) -> list[Scene]:
-    """Stored scenes of any site released on one of the parsed dates (at most ``DAY_CANDIDATES``)."""
-    if not parsed.dates:
+    """Stored scenes of any site released on one of the parsed dates that share one of its longest title words (at
+    most ``DAY_CANDIDATES``): a day of a big library holds thousands of scenes, and only a title agreeing can answer."""
+    titled = Q()
+    for word in _title_words(parsed, _COMMON_WORDS):
+        titled |= Q(title__icontains=word)
+    if not parsed.dates or not titled:
         return []
-    return list(
-        _with_credits(
-            Scene.objects.filter(release_date__in=parsed.dates).select_related("site").order_by("pk")[:DAY_CANDIDATES]
-        )
-    )
+    day = Scene.objects.filter(titled, release_date__in=parsed.dates).select_related("site")
+    return list(_with_credits(day.order_by("release_date")[:DAY_CANDIDATES]))
+
+
+def _title_words(parsed: ParsedScene, skipped: Iterable[str]) -> list[str]:
+    """The name's longest title words (at most ``CATALOG_TITLE_WORDS``), ``skipped`` and numbers left out."""
+    skip = set(skipped)
+    titled = [w for w in dict.fromkeys(parsed.title_words or parsed.words) if len(w) >= 3 and not w.isdigit()]
+    return sorted((w for w in titled if w not in skip), key=len, reverse=True)[:CATALOG_TITLE_WORDS]
 
 
 def catalog_candidates(parsed: ParsedScene, tpdb_site_ids: set[int], *, site_words: Iterable[str] = ()) -> list[Scene]:
@@ -111,13 +119,11 @@ def catalog_candidates(parsed: ParsedScene, tpdb_site_ids: set[int], *, site_wor
     performer's name or an id with it (``site_words``, the words naming the site, are neither). What a TPDB search
     would bring of those sites, read from our own rows."""
     skipped = _COMMON_WORDS | set(site_words)
-    titled = [w for w in dict.fromkeys(parsed.title_words or parsed.words) if len(w) >= 3 and not w.isdigit()]
-    titled = [w for w in titled if w not in skipped]
     named = [w for w in dict.fromkeys((*parsed.context_words, *parsed.words)) if len(w) >= 4 and not w.isdigit()]
     named = [w for w in named if w not in skipped]
     codes = [c.lstrip("0") for c in parsed.codes if c.lstrip("0")]
     matches = Q()
-    for word in sorted(titled, key=len, reverse=True)[:CATALOG_TITLE_WORDS]:
+    for word in _title_words(parsed, skipped):
         matches |= Q(title__icontains=word)
     for word in sorted(named, key=len, reverse=True)[:CATALOG_NAME_WORDS]:
         credits = ScenePerformer.objects.filter(scene__site__tpdb_numeric_id__in=tpdb_site_ids)  # these sites' only

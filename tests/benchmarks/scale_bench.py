@@ -289,8 +289,9 @@ def measure(probe: int, offset: int, repeat: int) -> dict[str, tuple[float, int]
 
 
 def explain(probe: int) -> None:
+    from scenes.episodes import scene_episode_index
     from scenes.models import Scene
-    from scenes.selectors import scene_episode_index, season_scenes
+    from scenes.selectors import season_scenes
     from sites.models import Site
 
     site = Site.objects.get(tpdb_numeric_id=probe)
@@ -303,7 +304,9 @@ def explain(probe: int) -> None:
         "catalog candidates (dateless)": Scene.objects.filter(
             site__tpdb_numeric_id__in=[probe], title__icontains=scene.title.split()[0]
         ).order_by("-release_date")[:300],
-        "day candidates (site-less)": Scene.objects.filter(release_date__in=[scene.release_date]).order_by("pk")[:300],
+        "day candidates (site-less)": Scene.objects.filter(
+            release_date__in=[scene.release_date], title__icontains=scene.title.split()[0]
+        ).order_by("release_date")[:300],
     }
     for name, queryset in plans.items():
         print(f"EXPLAIN {name}:\n  " + queryset.explain().replace("\n", "\n  "))
