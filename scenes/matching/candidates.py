@@ -130,7 +130,7 @@ def catalog_candidates(parsed: ParsedScene, tpdb_site_ids: set[int], *, site_wor
         matches |= Q(pk__in=credits.filter(performer__name__icontains=word).values("scene_id"))
     for code in codes[:CATALOG_CODES]:
         matches |= Q(external_id__contains=code) | Q(slug__contains=code) | Q(url__contains=code)
-        if len(code) <= 12:
+        if code.isdigit() and len(code) <= 12:  # a TPDB number fits a bigint
             matches |= Q(tpdb_numeric_id=int(code))
     if not tpdb_site_ids or not matches:
         return []
