@@ -11,3 +11,16 @@ def post_worker_init(worker: Any) -> None:
 
     start_embedded_beat()
     announce_service_started(role="web")
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """A stopping worker drops the embedded jobs it has not started, so Ctrl-C (or a restart) does not wait for them."""
+    import logging
+
+    from tpdbprovider.core.tasks import embedded_shutdown
+
+    dropped = embedded_shutdown()
+    if dropped:
+        logging.getLogger(__name__).info(
+            "Stopping: %d queued background jobs dropped (asked for again when needed)", dropped
+        )

@@ -31,7 +31,8 @@ TRANSIENT_RETRY: dict[str, Any] = {
 # Embedded default (no Redis): Celery runs tasks eagerly, so run them on background threads instead of inside the
 # Plex request that queued them. Two threads, like the full stack's worker (-c 2): a site's catalog walk is not queued
 # behind hundreds of detail fetches during a first scan; the TPDB bucket's background lane bounds both together.
-_embedded_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tpdb-task")
+_pool_lock = threading.Lock()
+_embedded_pool: ThreadPoolExecutor | None = None
 _retry_lock = threading.Lock()
 _retry_timers: set[threading.Timer] = set()
 
@@ -45,7 +46,26 @@ def _run_embedded(task: Task[..., Any], kwargs: dict[str, Any], retries: int = 0
 
 def submit_embedded(task: Task[..., Any], kwargs: dict[str, Any], retries: int = 0) -> None:
     """Run ``task`` on the embedded task thread (the embedded default's stand-in for a worker)."""
-    _embedded_pool.submit(_run_embedded, task, kwargs, retries)
+    global _embedded_pool
+    with _pool_lock:
+        if _embedded_pool is None:
+            _embedded_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tpdb-task")
+        _embedded_pool.submit(_run_embedded, task, kwargs, retries)
+
+
+def embedded_shutdown() -> int:
+    """Drop the embedded jobs not started yet and the retries waiting (the web process is stopping: Python would
+    otherwise run every queued job before it exits, minutes of TPDB calls during a scan). Jobs running finish; a
+    dropped job is asked for again by the read, match or schedule that needs it. Returns how many were dropped."""
+    global _embedded_pool
+    embedded_retries_cancel()
+    with _pool_lock:
+        pool, _embedded_pool = _embedded_pool, None
+    if pool is None:
+        return 0
+    dropped = pool._work_queue.qsize()
+    pool.shutdown(wait=False, cancel_futures=True)
+    return dropped
 
 
 def is_embedded_run(task: Task[..., Any]) -> bool:
