@@ -42,24 +42,22 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
+def _unavailable(code: str, message: str, *, retry_after_s: int) -> Response:
+    return Response(
+        _body(code, message, {"retry_after": retry_after_s}),
+        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
 def plex_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, OperationalError) and is_busy(exc):  # up, but another write held the rows past every retry
         logger.warning("Database busy (%s); answering 503", str(exc).strip()[:200])
-        return Response(
-            _body("database_busy", "The database was busy with another write; try again.", {"retry_after": 1}),
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "1"},
-        )
+        return _unavailable("database_busy", "The database was busy with another write; try again.", retry_after_s=1)
     if isinstance(exc, OperationalError | InterfaceError):  # the database is unreachable or was restarted
         _log_database_outage(exc)
-        return Response(
-            _body(
-                "database_unavailable",
-                "The database is unreachable; try again later.",
-                {"retry_after": RETRY_AFTER_S},
-            ),
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": str(RETRY_AFTER_S)},
+        return _unavailable(
+            "database_unavailable", "The database is unreachable; try again later.", retry_after_s=RETRY_AFTER_S
         )
     if isinstance(exc, exceptions.ValidationError):
         return Response(
@@ -78,11 +76,7 @@ def plex_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
     if isinstance(exc, UpstreamRateLimitedError):
         wait = max(1, int(exc.retry_after or 1))
-        return Response(
-            _body("tpdb_rate_limited", "TPDB is rate limiting us; try again later.", {"retry_after": wait}),
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": str(wait)},
-        )
+        return _unavailable("tpdb_rate_limited", "TPDB is rate limiting us; try again later.", retry_after_s=wait)
     if isinstance(exc, UpstreamError):
         logger.warning("TPDB error reached a view: %s", exc)
         return Response(_body("tpdb_error", str(exc)), status=status.HTTP_502_BAD_GATEWAY)

@@ -74,15 +74,21 @@ class Pool:
         return MatchResult(item, kind_for(item, req), scored.confidence)
 
 
+def family_site_ids(hits: list[SiteHit], index: SiteIndex) -> set[int]:
+    """The TPDB numbers of the resolved sites and of their families (parents, networks, siblings)."""
+    tpdb_site_ids: set[int] = set()
+    for hit in hits:
+        tpdb_site_ids |= index.family_of(hit.entry.id) | {hit.entry.id}
+    return tpdb_site_ids
+
+
 def local_candidates(parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex) -> Iterable[Scene]:
     """Stored scenes of the resolved sites (and their families) around the parsed dates, and those storing an id the
     name carries (`Site - 1896966.mp4`: the studio's id is in no title, so no search finds it by words)."""
     dates, codes = parsed.dates, list(parsed.codes)
     if not hits or not (dates or codes):
         return []
-    tpdb_site_ids: set[int] = set()
-    for hit in hits:
-        tpdb_site_ids |= index.family_of(hit.entry.id) | {hit.entry.id}
+    tpdb_site_ids = family_site_ids(hits, index)
     # One window per reading: `13.12.20` may be 2013-12-20 or 2020-12-13, and the years between are no candidates.
     wanted = Q(external_id__in=codes) if codes else Q(pk__in=[])
     for day in dates:
@@ -125,8 +131,8 @@ def catalog_candidates(parsed: ParsedScene, tpdb_site_ids: set[int], *, site_wor
     matches = Q()
     for word in _title_words(parsed, skipped):
         matches |= Q(title__icontains=word)
+    credits = ScenePerformer.objects.filter(scene__site__tpdb_numeric_id__in=tpdb_site_ids)  # these sites' only
     for word in sorted(named, key=len, reverse=True)[:CATALOG_NAME_WORDS]:
-        credits = ScenePerformer.objects.filter(scene__site__tpdb_numeric_id__in=tpdb_site_ids)  # these sites' only
         matches |= Q(pk__in=credits.filter(performer__name__icontains=word).values("scene_id"))
     for code in codes[:CATALOG_CODES]:
         matches |= Q(external_id__contains=code) | Q(slug__contains=code) | Q(url__contains=code)

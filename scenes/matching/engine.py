@@ -9,12 +9,13 @@ stored as a ``MatchDecision``; a person's ``MatchPin`` for the same Plex item wi
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 
 from django.db import OperationalError
 
 from scenes.catalog import complete_catalog_sites
-from scenes.matching.candidates import Pool, catalog_candidates, day_candidates, local_candidates
+from scenes.matching.candidates import Pool, catalog_candidates, day_candidates, family_site_ids, local_candidates
 from scenes.matching.decisions import SITE_LIST_PENDING, TPDB_UNAVAILABLE, record_decision
 from scenes.matching.pins import pinned
 from scenes.matching.prefetch import is_site_year_fresh, prefetch_after_match, wait_for_catalog
@@ -23,6 +24,7 @@ from scenes.matching.reuse import reused_decision
 from scenes.matching.rule import decide_scored
 from scenes.matching.search import fetch_candidates, learn_sites
 from scenes.matching.shows import match_numbered_episode
+from scenes.models import Scene
 from sites.selectors import site_list_synced_at
 from sites.services import site_index_get, site_list_sync_queue_if_due
 from tpdbprovider.core.db import is_deadlock
@@ -151,24 +153,30 @@ def _decide(req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: 
     return decide_scored(ranked, manual=req.manual, has_site=bool(hits))
 
 
+def _decided_among(
+    req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex, items: Iterable[Scene]
+) -> tuple[Pool, Decision]:
+    """The decision over these stored scenes alone, and the pool that holds them."""
+    pool = Pool()
+    for item in items:
+        pool.add_stored(item)
+    return pool, _decide(req, parsed, hits, index, pool)
+
+
 def _catalog_decision(
     req: MatchRequest, parsed: ParsedScene, hits: list[SiteHit], index: SiteIndex
 ) -> tuple[Pool, Decision | None]:
     """The answer among the stored scenes of the name's sites and their families whose whole catalogs are stored (one
     named site at least must be), or None: the search decides as before."""
     named = {hit.entry.id for hit in hits}
-    family: set[int] = set(named)
-    for site_id in named:
-        family |= index.family_of(site_id)
-    complete = complete_catalog_sites(family)
-    pool = Pool()
+    complete = complete_catalog_sites(family_site_ids(hits, index))
     # A network named beside its site (`Network - Site/…`) is never walked itself: one complete named site will do.
     if not named & complete:
-        return pool, None
+        return Pool(), None
     site_words = {word for hit in hits for word in words_of(hit.token)}
-    for item in catalog_candidates(parsed, complete, site_words=site_words):
-        pool.add_stored(item)
-    decision = _decide(req, parsed, hits, index, pool)
+    pool, decision = _decided_among(
+        req, parsed, hits, index, catalog_candidates(parsed, complete, site_words=site_words)
+    )
     best = decision.accepted
     if best is None or decision.reason != "accepted" or best.candidate.site_id not in complete:
         return pool, None
@@ -178,10 +186,7 @@ def _catalog_decision(
 def _sure_on_its_date(req: MatchRequest, parsed: ParsedScene, index: SiteIndex) -> tuple[Pool, Decision] | None:
     """The stored scenes released on the name's dates, whatever their site, when one of them is a near-certain answer
     (``DAY_SURE``: its title and the day agree); None: the search decides as before."""
-    pool = Pool()
-    for item in day_candidates(parsed):
-        pool.add_stored(item)
-    decision = _decide(req, parsed, [], index, pool)
+    pool, decision = _decided_among(req, parsed, [], index, day_candidates(parsed))
     best = decision.accepted
     if best is None or decision.reason != "accepted" or best.confidence < DAY_SURE:
         return None

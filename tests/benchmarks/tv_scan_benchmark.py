@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.match_benchmark import configure_django, load_queries  # noqa: E402
+from tests.benchmarks.scan_benchmark import settle  # noqa: E402
 
 SHARED_CORPUS = ROOT.parent / "shared" / "match-corpus"
 DEFAULT_CORPUS = SHARED_CORPUS if SHARED_CORPUS.is_dir() else ROOT / "tests" / "fixtures" / "match-corpus"
@@ -157,20 +158,6 @@ def summarize(rows: list[dict[str, Any]], files: list[dict[str, Any]]) -> dict[s
     }
 
 
-def wait_for_worker(fake: Any, quiet_s: float = 15.0, timeout_s: float = 1800) -> float:
-    """Block until the background work pass 1 queued is done: TPDB has heard nothing for ``quiet_s`` (the embedded
-    task threads are several, and tasks queue more tasks, some a while later, so their queue alone cannot tell)."""
-    started = time.perf_counter()
-    last, last_change = fake.stats()["received"], time.perf_counter()
-    while time.perf_counter() - last_change < quiet_s:
-        if time.perf_counter() - started > timeout_s:
-            raise TimeoutError("the background work did not finish")
-        time.sleep(0.5)
-        if (received := fake.stats()["received"]) != last:
-            last, last_change = received, time.perf_counter()
-    return time.perf_counter() - started
-
-
 def print_table(passes: list[tuple[str, dict[str, Any]]]) -> None:
     header = f"{'pass':<8}{'files':>6}{'in TPDB':>8}" + "".join(f"{name:>11}" for name in OUTCOMES)
     print(header + f"{'right %':>9}{'wrong %':>9}{'TPDB':>7}{'wall s':>8}")
@@ -218,7 +205,8 @@ def main() -> int:
                 plex.match_episode(file["request"])
         for name in ("pass 1", "pass 2"):
             if name == "pass 2" and args.worker == "thread":
-                print(f"waited {wait_for_worker(fake):.1f} s for the background work", file=sys.stderr)
+                # the embedded task threads are several and tasks queue more (some later): wait until TPDB is quiet
+                print(f"waited {settle(fake, quiet_s=15.0, max_s=1800):.1f} s for the background work", file=sys.stderr)
             calls, started = fake.stats()["received"], time.perf_counter()
             rows = scan_pass(files, plex)
             summary = summarize(rows, files) | {

@@ -68,9 +68,14 @@ def embedded_shutdown() -> int:
     return dropped
 
 
+def _is_embedded() -> bool:
+    """The embedded default: no broker, queued tasks run on this process's task threads."""
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER and settings.TASKS_IN_BACKGROUND_THREAD)
+
+
 def is_embedded_run(task: Task[..., Any]) -> bool:
     """True inside a task the embedded task threads run (eagerly, with no broker to retry through)."""
-    return bool(task.request.is_eager and settings.CELERY_TASK_ALWAYS_EAGER and settings.TASKS_IN_BACKGROUND_THREAD)
+    return bool(task.request.is_eager) and _is_embedded()
 
 
 def retry_embedded_later(task: Task[..., Any], countdown_s: float) -> None:
@@ -106,7 +111,7 @@ def embedded_retries_cancel() -> None:
 
 
 def _dispatch(task: Task[..., Any], kwargs: dict[str, Any], countdown_s: float | None = None) -> None:
-    if settings.CELERY_TASK_ALWAYS_EAGER and settings.TASKS_IN_BACKGROUND_THREAD:
+    if _is_embedded():
         if countdown_s:
             timer = threading.Timer(countdown_s, submit_embedded, args=(task, kwargs))
             timer.daemon = True
